@@ -1,0 +1,64 @@
+"""Atomic file writing and content hashing.
+
+Every file causalex writes goes through `atomic_write`, so that an error or a kill never leaves a
+half-written output behind: data goes to a temporary file in the target folder, which is renamed over
+the target only once it is complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from causalex.errors import input_error
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it to ``path`` when the block succeeds.
+
+    The caller writes the whole file to the yielded path (with any library). On an exception the
+    temporary file is removed and ``path`` is left as it was.
+
+    Args:
+        path: final destination. Its folder is created if missing.
+        suffix: suffix of the temporary file (defaults to the destination's own suffix, so that
+            libraries that pick a format from the extension keep working).
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise input_error(path.parent, f"cannot create output folder ({exc.strerror})") from exc
+    if not os.access(path.parent, os.W_OK):
+        raise input_error(path.parent, "output folder is not writable")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix,
+                               dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,188 @@
+"""The AU causal graph: PAG edges with endpoint marks, stability, the debiased adjacency, provenance.
+
+An edge between AUs ``source`` and ``target`` carries the mark at each end, as FCI outputs it:
+``tail`` (-), ``arrow`` (>) or ``circle`` (o). So ``source --> target`` is (tail, arrow),
+``source <-> target`` is (arrow, arrow), ``source o-> target`` is (circle, arrow).
+
+The model uses ``adjacency``: ``A[i, j] = 1`` means a message flows from node i to node j (cause i,
+effect j). It is derived from the PAG by a debiasing policy (see `causalex.discover`); edges that the
+policy drops stay in the file with ``kept = False`` and the ``reason``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from causalex.errors import input_error, require_file
+from causalex.fileio import write_text_atomic
+
+MARKS = ("tail", "arrow", "circle")
+MARK_SYMBOL = {"tail": "-", "arrow": ">", "circle": "o"}
+GRAPH_FORMAT = "causalex.graph"
+GRAPH_FORMAT_VERSION = 1
+
+
+@dataclass
+class GraphEdge:
+    """One PAG edge and what the debiasing made of it.
+
+    Attributes:
+        source, target: AU names.
+        source_mark, target_mark: endpoint marks at each end (``tail``/``arrow``/``circle``).
+        stability: fraction of bootstrap runs in which the two AUs were adjacent (1.0 without bootstrap).
+        mark_stability: fraction of runs per edge kind, e.g. ``{"-->": 0.7, "<->": 0.2}``.
+        kept: whether the model uses the edge.
+        reason: why it was kept or dropped (``directed``, ``latent common cause``, ``below stability``, ...).
+    """
+
+    source: str
+    target: str
+    source_mark: str
+    target_mark: str
+    stability: float = 1.0
+    mark_stability: dict[str, float] = field(default_factory=dict)
+    kept: bool = True
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        for m in (self.source_mark, self.target_mark):
+            if m not in MARKS:
+                raise ValueError(f"unknown endpoint mark {m!r}; valid: {', '.join(MARKS)}")
+
+    @property
+    def kind(self) -> str:
+        """Edge drawn as text, e.g. ``-->``, ``<->``, ``o->``, ``o-o``, ``---``."""
+        left = {"tail": "-", "arrow": "<", "circle": "o"}[self.source_mark]
+        right = {"tail": "-", "arrow": ">", "circle": "o"}[self.target_mark]
+        return f"{left}-{right}"
+
+
+@dataclass
+class AUGraph:
+    """A saved AU graph: nodes, PAG edges, the adjacency the model uses, and provenance.
+
+    Attributes:
+        nodes: AU names (node order of ``adjacency``).
+        edges: PAG edges (kept and dropped).
+        adjacency: ``[K, K]`` 0/1 matrix, ``A[i, j] = 1`` for a message i -> j.
+        provenance: how the graph was made (data hash, engine, CI test, alpha, versions, command).
+        name: short label (``causal``, ``facs``, ...).
+    """
+
+    nodes: list[str]
+    edges: list[GraphEdge] = field(default_factory=list)
+    adjacency: np.ndarray | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        k = len(self.nodes)
+        if len(set(self.nodes)) != k:
+            raise ValueError(f"duplicate node names in {self.nodes}")
+        if self.adjacency is None:
+            self.adjacency = adjacency_from_edges(self.nodes, [e for e in self.edges if e.kept])
+        self.adjacency = np.asarray(self.adjacency, dtype=np.int8)
+        if self.adjacency.shape != (k, k):
+            raise ValueError(f"adjacency must be [{k}, {k}], got {self.adjacency.shape}")
+        names = set(self.nodes)
+        for e in self.edges:
+            if e.source not in names or e.target not in names:
+                raise ValueError(f"edge {e.source}-{e.target} names a node not in the graph")
+
+    def adjacency_for(self, au_names: list[str]) -> np.ndarray:
+        """Adjacency restricted/reordered to ``au_names``. Shapes: ``[K', K']`` float32.
+
+        Raises:
+            InputError: if an AU in ``au_names`` is not a node of the graph.
+        """
+        missing = [a for a in au_names if a not in self.nodes]
+        if missing:
+            raise input_error(self.provenance.get("file"), f"graph has no node(s) {', '.join(missing)}")
+        idx = [self.nodes.index(a) for a in au_names]
+        return self.adjacency[np.ix_(idx, idx)].astype(np.float32)
+
+    def kept_edges(self) -> list[GraphEdge]:
+        """Edges the model uses."""
+        return [e for e in self.edges if e.kept]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document of DESIGN.md's graph file."""
+        src, dst = np.nonzero(self.adjacency)
+        return {
+            "format": GRAPH_FORMAT,
+            "version": GRAPH_FORMAT_VERSION,
+            "name": self.name,
+            "nodes": self.nodes,
+            "edges": [asdict(e) for e in self.edges],
+            "adjacency": [[self.nodes[i], self.nodes[j]] for i, j in zip(src.tolist(), dst.tolist())],
+            "provenance": self.provenance,
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the graph JSON atomically; returns the path."""
+        write_text_atomic(path, json.dumps(self.to_json(), indent=2) + "\n")
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "AUGraph":
+        """Read a graph JSON written by `save`.
+
+        Raises:
+            InputError: missing file, not JSON, not a causalex graph, or inconsistent content.
+        """
+        require_file(path, "graph file")
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise input_error(path, f"not a JSON file ({exc})") from exc
+        if not isinstance(doc, dict) or doc.get("format") != GRAPH_FORMAT:
+            raise input_error(path, f"not a causalex graph file (missing format: {GRAPH_FORMAT!r})")
+        if doc.get("version", 0) > GRAPH_FORMAT_VERSION:
+            raise input_error(path, f"graph format version {doc['version']} is newer than this causalex")
+        try:
+            nodes = list(doc["nodes"])
+            edges = [GraphEdge(**e) for e in doc.get("edges", [])]
+            adj = np.zeros((len(nodes), len(nodes)), np.int8)
+            for a, b in doc.get("adjacency", []):
+                adj[nodes.index(a), nodes.index(b)] = 1
+            prov = dict(doc.get("provenance", {}))
+            prov["file"] = str(path)
+            return cls(nodes=nodes, edges=edges, adjacency=adj, provenance=prov, name=doc.get("name", ""))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise input_error(path, f"invalid graph file ({exc})") from exc
+
+
+def adjacency_from_edges(nodes: list[str], edges: list[GraphEdge]) -> np.ndarray:
+    """Message-passing adjacency of kept edges: ``-->`` gives i->j, anything else both directions.
+
+    Shapes: returns ``[K, K]`` int8.
+    """
+    index = {n: i for i, n in enumerate(nodes)}
+    adj = np.zeros((len(nodes), len(nodes)), np.int8)
+    for e in edges:
+        i, j = index[e.source], index[e.target]
+        if e.source_mark == "tail" and e.target_mark == "arrow":
+            adj[i, j] = 1
+        elif e.source_mark == "arrow" and e.target_mark == "tail":
+            adj[j, i] = 1
+        else:
+            adj[i, j] = adj[j, i] = 1
+    return adj
+
+
+def full_graph(nodes: list[str], name: str = "full") -> AUGraph:
+    """Fully connected graph (every ordered pair, no self loops): the ``full`` ablation."""
+    adj = np.ones((len(nodes), len(nodes)), np.int8) - np.eye(len(nodes), dtype=np.int8)
+    return AUGraph(nodes=list(nodes), adjacency=adj, name=name, provenance={"kind": "full"})
+
+
+def empty_graph(nodes: list[str], name: str = "none") -> AUGraph:
+    """Graph with no edges: the ``none`` ablation (each AU node sees only itself)."""
+    return AUGraph(nodes=list(nodes), adjacency=np.zeros((len(nodes), len(nodes)), np.int8), name=name,
+                   provenance={"kind": "none"})

@@ -1,0 +1,179 @@
+"""Expression intervals and the generic labels / predictions CSV formats.
+
+Generic labels CSV (DESIGN.md): ``subject,video,onset,apex,offset,type,emotion``; frames are 0-based
+and inclusive; ``type`` is ``macro`` or ``micro``; ``emotion`` may be empty.
+Predictions CSV: ``video,onset,apex,offset,type,score,emotion`` plus ``onset_s,offset_s`` in seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterable
+
+from causalex.errors import input_error, require_file
+from causalex.fileio import write_text_atomic
+
+EXPRESSION_TYPES = ("macro", "micro")
+LABEL_COLUMNS = ("subject", "video", "onset", "apex", "offset", "type", "emotion")
+PREDICTION_COLUMNS = ("video", "onset", "apex", "offset", "type", "score", "emotion", "onset_s", "offset_s")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One expression: inclusive frame interval ``[onset, offset]`` with its apex.
+
+    Attributes:
+        video: video id.
+        onset, apex, offset: 0-based frame indices, ``onset <= apex <= offset``.
+        type: ``macro`` or ``micro``.
+        emotion: emotion class name, empty when unknown.
+        subject: subject id (labels only), empty when unknown.
+        score: confidence (predictions only), 1.0 for ground truth.
+    """
+
+    video: str
+    onset: int
+    apex: int
+    offset: int
+    type: str
+    emotion: str = ""
+    subject: str = ""
+    score: float = 1.0
+
+    @property
+    def length(self) -> int:
+        """Number of frames, both ends included."""
+        return self.offset - self.onset + 1
+
+    def shifted(self, onset: int, apex: int, offset: int) -> "Interval":
+        """Copy with new frame indices."""
+        return replace(self, onset=onset, apex=apex, offset=offset)
+
+
+def _check_interval(path, row: int, onset: int, apex: int | None, offset: int, kind: str) -> None:
+    if onset < 0:
+        raise input_error(path, f"onset {onset} is negative", row)
+    if offset < onset:
+        raise input_error(path, f"offset {offset} < onset {onset}", row)
+    if apex is not None and not onset <= apex <= offset:
+        raise input_error(path, f"apex {apex} is outside [{onset}, {offset}]", row)
+    if kind not in EXPRESSION_TYPES:
+        raise input_error(path, f"unknown type {kind!r} (expected macro or micro)", row)
+
+
+def _read_rows(path: str | os.PathLike, required: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
+    require_file(path, "CSV file")
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise input_error(path, "not a UTF-8 text CSV file") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise input_error(path, f"missing column(s) {', '.join(missing)} (has {', '.join(header) or 'no header'})")
+    rows = []
+    for i, raw in enumerate(reader, start=1):
+        rows.append((i, {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}))
+    return rows
+
+
+def _int(path, row: int, name: str, value: str) -> int:
+    try:
+        f = float(value)
+    except ValueError:
+        raise input_error(path, f"{name} {value!r} is not a frame number", row) from None
+    if f != int(f):
+        raise input_error(path, f"{name} {value!r} is not a whole frame number", row)
+    return int(f)
+
+
+def read_labels_csv(path: str | os.PathLike) -> list[Interval]:
+    """Read a generic labels CSV (``subject,video,onset,apex,offset,type,emotion``).
+
+    An empty apex is set to the middle of the interval.
+
+    Raises:
+        InputError: missing file or column, non-integer frame, offset < onset, unknown type.
+    """
+    out = []
+    for row, rec in _read_rows(path, ("video", "onset", "offset", "type")):
+        onset = _int(path, row, "onset", rec["onset"])
+        offset = _int(path, row, "offset", rec["offset"])
+        apex = _int(path, row, "apex", rec["apex"]) if rec.get("apex") else None
+        kind = rec["type"].lower()
+        _check_interval(path, row, onset, apex, offset, kind)
+        if not rec["video"]:
+            raise input_error(path, "empty video id", row)
+        out.append(Interval(video=rec["video"], onset=onset, apex=apex if apex is not None else (onset + offset) // 2,
+                            offset=offset, type=kind, emotion=rec.get("emotion", ""),
+                            subject=rec.get("subject", "")))
+    return out
+
+
+def read_predictions_csv(path: str | os.PathLike) -> list[Interval]:
+    """Read a predictions CSV (``video,onset,apex,offset,type,score[,emotion,...]``).
+
+    Raises:
+        InputError: as `read_labels_csv`, plus a non-numeric score.
+    """
+    out = []
+    for row, rec in _read_rows(path, ("video", "onset", "offset", "type")):
+        onset = _int(path, row, "onset", rec["onset"])
+        offset = _int(path, row, "offset", rec["offset"])
+        apex = _int(path, row, "apex", rec["apex"]) if rec.get("apex") else None
+        kind = rec["type"].lower()
+        _check_interval(path, row, onset, apex, offset, kind)
+        try:
+            score = float(rec["score"]) if rec.get("score") else 1.0
+        except ValueError:
+            raise input_error(path, f"score {rec['score']!r} is not a number", row) from None
+        out.append(Interval(video=rec["video"], onset=onset, apex=apex if apex is not None else (onset + offset) // 2,
+                            offset=offset, type=kind, emotion=rec.get("emotion", ""), score=score))
+    return out
+
+
+def write_labels_csv(path: str | os.PathLike, intervals: Iterable[Interval]) -> None:
+    """Write intervals as a generic labels CSV (atomic)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(LABEL_COLUMNS)
+    for iv in intervals:
+        w.writerow([iv.subject, iv.video, iv.onset, iv.apex, iv.offset, iv.type, iv.emotion])
+    write_text_atomic(path, buf.getvalue())
+
+
+def write_predictions_csv(path: str | os.PathLike, intervals: Iterable[Interval],
+                          fps: dict[str, float] | None = None) -> None:
+    """Write predicted intervals as a predictions CSV (atomic).
+
+    Args:
+        path: destination.
+        intervals: predictions (``score`` is written with 6 significant digits).
+        fps: frames per second of each video, for the ``onset_s``/``offset_s`` columns (left empty
+            for videos not in the dict).
+    """
+    fps = fps or {}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(PREDICTION_COLUMNS)
+    for iv in intervals:
+        rate = fps.get(iv.video)
+        on_s = f"{iv.onset / rate:.4f}" if rate else ""
+        off_s = f"{(iv.offset + 1) / rate:.4f}" if rate else ""
+        w.writerow([iv.video, iv.onset, iv.apex, iv.offset, iv.type, f"{iv.score:.6g}", iv.emotion, on_s, off_s])
+    write_text_atomic(path, buf.getvalue())
+
+
+def group_by_video(intervals: Iterable[Interval]) -> dict[str, list[Interval]]:
+    """Intervals grouped by video id, each list sorted by onset."""
+    out: dict[str, list[Interval]] = {}
+    for iv in intervals:
+        out.setdefault(iv.video, []).append(iv)
+    for v in out.values():
+        v.sort(key=lambda iv: (iv.onset, iv.offset))
+    return out

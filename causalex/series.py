@@ -1,0 +1,180 @@
+"""The AU time series of one video and its lossless Parquet file format.
+
+An `AUSeries` holds per-frame AU intensities ``values: [T, K]`` (float32), a validity mask
+``mask: [T]`` (False where the face was not tracked: those rows carry no information and are never
+treated as a neutral face), the frame rate, the AU names (``AU01`` ... ``AU45``), the video and
+subject ids, and where the numbers came from (``source``) and on which scale (``scale``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from causalex.errors import input_error
+from causalex.fileio import atomic_write
+
+AU_NAME_RE = re.compile(r"^AU\d{2}$")
+SERIES_FORMAT_VERSION = 1
+SERIES_SUFFIX = ".parquet"
+_META_KEY = b"causalex.series"
+
+
+@dataclass
+class AUSeries:
+    """Per-frame AU intensities of one video.
+
+    Attributes:
+        values: ``[T, K]`` float32 AU intensities (rows where ``mask`` is False are undefined).
+        mask: ``[T]`` bool, True where the frame has a valid face measurement.
+        fps: frame rate of the rows, frames per second.
+        au_names: K AU names, ``AU01`` ... ``AU45``, unique.
+        video: video id (unique within a corpus; labels refer to it).
+        subject: subject id (drives leave-one-subject-out); empty if unknown.
+        source: who produced the numbers: ``openface``, ``pyfeat``, ``flow``, ``simulated``, ...
+        scale: what a number means, e.g. ``intensity_0_5`` (OpenFace), ``probability_0_1`` (py-feat).
+        meta: free JSON-serialisable metadata (face id kept, original fps, extractor version, ...).
+    """
+
+    values: np.ndarray
+    mask: np.ndarray
+    fps: float
+    au_names: list[str]
+    video: str
+    subject: str = ""
+    source: str = "unknown"
+    scale: str = "unknown"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.values = np.ascontiguousarray(self.values, dtype=np.float32)
+        self.mask = np.ascontiguousarray(self.mask, dtype=bool)
+        self.au_names = [str(n) for n in self.au_names]
+        self.fps = float(self.fps)
+        if self.values.ndim != 2:
+            raise ValueError(f"values must be [T, K], got shape {self.values.shape}")
+        if self.mask.shape != (self.values.shape[0],):
+            raise ValueError(f"mask must be [T]={self.values.shape[0]}, got {self.mask.shape}")
+        if len(self.au_names) != self.values.shape[1]:
+            raise ValueError(f"{len(self.au_names)} AU names for {self.values.shape[1]} columns")
+        bad = [n for n in self.au_names if not AU_NAME_RE.match(n)]
+        if bad:
+            raise ValueError(f"AU names must look like AU01, got {bad}")
+        if len(set(self.au_names)) != len(self.au_names):
+            raise ValueError(f"duplicate AU names in {self.au_names}")
+        if not (self.fps > 0 and np.isfinite(self.fps)):
+            raise ValueError(f"fps must be positive, got {self.fps}")
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames T."""
+        return int(self.values.shape[0])
+
+    @property
+    def n_aus(self) -> int:
+        """Number of AUs K."""
+        return int(self.values.shape[1])
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the video in seconds."""
+        return self.n_frames / self.fps
+
+    def select(self, au_names: list[str]) -> "AUSeries":
+        """Return a copy with the columns ``au_names`` in that order.
+
+        Raises:
+            InputError: if an AU is missing from this series.
+        """
+        missing = [n for n in au_names if n not in self.au_names]
+        if missing:
+            raise input_error(self.video, f"AU series lacks {', '.join(missing)} (has {', '.join(self.au_names)})")
+        idx = [self.au_names.index(n) for n in au_names]
+        return replace(self, values=self.values[:, idx], au_names=list(au_names), meta=dict(self.meta))
+
+    def valid_values(self) -> np.ndarray:
+        """Rows of valid frames only. Shapes: ``[T_valid, K]``."""
+        return self.values[self.mask]
+
+    def to_frame(self):
+        """A pandas DataFrame with columns ``frame``, ``valid`` and one per AU."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.values, columns=self.au_names)
+        df.insert(0, "valid", self.mask)
+        df.insert(0, "frame", np.arange(self.n_frames, dtype=np.int64))
+        return df
+
+    def header(self) -> dict[str, Any]:
+        """Metadata of the series (everything except the arrays), JSON-serialisable."""
+        return {
+            "format_version": SERIES_FORMAT_VERSION,
+            "fps": self.fps,
+            "au_names": self.au_names,
+            "video": self.video,
+            "subject": self.subject,
+            "source": self.source,
+            "scale": self.scale,
+            "meta": self.meta,
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the series losslessly to a Parquet file (atomic); returns the path."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = {"frame": pa.array(np.arange(self.n_frames, dtype=np.int32)), "valid": pa.array(self.mask)}
+        for k, name in enumerate(self.au_names):
+            columns[name] = pa.array(self.values[:, k])
+        table = pa.table(columns)
+        table = table.replace_schema_metadata({_META_KEY: json.dumps(self.header()).encode()})
+        path = Path(path)
+        with atomic_write(path) as tmp:
+            pq.write_table(table, tmp, compression="zstd")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "AUSeries":
+        """Read a series written by `save`.
+
+        Raises:
+            InputError: if the file is missing or is not a causalex series file.
+        """
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        if not path.is_file():
+            raise input_error(path, "AU series file does not exist")
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # pyarrow raises several types for a corrupt file
+            raise input_error(path, f"not a readable Parquet file ({type(exc).__name__})") from exc
+        raw = (table.schema.metadata or {}).get(_META_KEY)
+        if raw is None:
+            raise input_error(path, "Parquet file has no causalex series metadata")
+        head = json.loads(raw)
+        if head.get("format_version", 0) > SERIES_FORMAT_VERSION:
+            raise input_error(path, f"series format version {head['format_version']} is newer than this causalex")
+        names = head["au_names"]
+        values = np.stack([table.column(n).to_numpy() for n in names], axis=1) if names else np.zeros(
+            (table.num_rows, 0), np.float32)
+        mask = table.column("valid").to_numpy(zero_copy_only=False).astype(bool)
+        return cls(values=values, mask=mask, fps=head["fps"], au_names=names, video=head["video"],
+                   subject=head.get("subject", ""), source=head.get("source", "unknown"),
+                   scale=head.get("scale", "unknown"), meta=head.get("meta", {}))
+
+
+def common_au_names(series: list[AUSeries]) -> list[str]:
+    """AU names present in every series, in the order of the first one."""
+    if not series:
+        return []
+    shared = set(series[0].au_names)
+    for s in series[1:]:
+        shared &= set(s.au_names)
+    return [n for n in series[0].au_names if n in shared]

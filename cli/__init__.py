@@ -1,0 +1,1 @@
+"""The `causalex` command-line app (installed as the ``causalex_cli`` package)."""

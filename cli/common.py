@@ -1,0 +1,79 @@
+"""Shared CLI plumbing: console, logging set-up, error-to-exit-code mapping, progress bars.
+
+Exit codes: 0 success, 2 bad input (`InputError`, usage errors), 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from typing import Any, Callable
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from causalex.errors import InputError
+
+console = Console()
+err_console = Console(stderr=True)
+STATE: dict[str, Any] = {"verbose": False, "quiet": False}
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def setup_logging(verbose: bool, quiet: bool) -> None:
+    """Route library logging to stderr through rich: DEBUG with --verbose, WARNING with --quiet."""
+    STATE["verbose"], STATE["quiet"] = verbose, quiet
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    root = logging.getLogger("causalex")
+    root.handlers.clear()
+    handler = RichHandler(console=err_console, show_time=False, show_path=verbose, markup=False)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    """Print ``error: message`` on one line to stderr and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Decorator for command functions: map exceptions to one-line messages and exit codes."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except InputError as exc:
+            fail(str(exc), EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            raise typer.Exit(130)
+        except Exception as exc:  # a failure, not bad input
+            if STATE["verbose"]:
+                err_console.print_exception()
+            fail(f"{type(exc).__name__}: {exc} (run with --verbose for the traceback)", EXIT_FAILURE)
+
+    return wrapper
+
+
+def progress() -> Progress:
+    """A rich progress bar on stderr (hidden with --quiet)."""
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, disable=STATE["quiet"] or not sys.stderr.isatty(),
+                    transient=False)
+
+
+def info(message: str) -> None:
+    """Print a status line to stdout unless --quiet."""
+    if not STATE["quiet"]:
+        console.print(message, highlight=False)

@@ -1,0 +1,54 @@
+"""Entry point of the `causalex` command: global options and command discovery.
+
+Every module in ``causalex_cli.commands`` that defines ``register(app)`` adds its commands.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import typer
+
+import causalex
+from causalex_cli import commands
+from causalex_cli.common import setup_logging
+
+app = typer.Typer(
+    name="causalex",
+    help="Spot facial macro- and micro-expressions in long videos with a causal action-unit graph.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"causalex {causalex.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging and tracebacks."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """causalex: extract AU series, discover a debiased AU causal graph, train, spot and evaluate."""
+    setup_logging(verbose, quiet)
+
+
+for _info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+    _module = importlib.import_module(f"{commands.__name__}.{_info.name}")
+    if hasattr(_module, "register"):
+        _module.register(app)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    run()

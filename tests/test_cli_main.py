@@ -1,0 +1,59 @@
+"""The CLI entry point and packaging: --help/--version, and every package is listed in pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import causalex
+from causalex_cli.main import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def test_version_and_help():
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.stdout.strip() == f"causalex {causalex.__version__}"
+    res = runner.invoke(app, ["--help"])
+    assert res.exit_code == 0 and "Spot facial macro" in res.stdout
+
+
+def test_unknown_command_is_usage_error():
+    res = runner.invoke(app, ["no-such-command"])
+    assert res.exit_code == 2
+
+
+def test_every_package_is_listed_in_pyproject():
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(conf["tool"]["setuptools"]["packages"])
+    found = set()
+    for top, name in (("causalex", "causalex"), ("cli", "causalex_cli")):
+        for init in (ROOT / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / top).parts
+            found.add(".".join((name, *rel)))
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_every_command_has_an_example_in_help():
+    for name, cmd in _commands(app):
+        res = runner.invoke(app, [*name.split(), "--help"])
+        assert res.exit_code == 0, name
+        assert "Example" in res.stdout or "example" in res.stdout, f"`causalex {name} --help` has no example"
+
+
+def _commands(typer_app, prefix=""):
+    import typer.main
+
+    group = typer.main.get_command(typer_app)
+    stack = [(prefix, group)]
+    while stack:
+        pre, grp = stack.pop()
+        for sub_name, sub in getattr(grp, "commands", {}).items():
+            full = f"{pre} {sub_name}".strip()
+            if hasattr(sub, "commands"):
+                stack.append((full, sub))
+            else:
+                yield full, sub

@@ -1,0 +1,41 @@
+"""Atomic writes leave either the complete new file or the old one, never a partial file."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from causalex.errors import InputError
+from causalex.fileio import atomic_write, file_sha256, write_text_atomic
+
+
+def test_atomic_write_replaces_on_success(tmp_path):
+    target = tmp_path / "sub" / "out.txt"
+    write_text_atomic(target, "hello")
+    assert target.read_text() == "hello"
+    assert os.listdir(target.parent) == ["out.txt"]
+
+
+def test_atomic_write_keeps_old_file_on_error(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_unwritable_folder_is_input_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="cannot create output folder"):
+        write_text_atomic(blocker / "out.txt", "x")
+
+
+def test_sha256(tmp_path):
+    p = tmp_path / "a"
+    p.write_bytes(b"abc")
+    assert file_sha256(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

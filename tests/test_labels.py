@@ -1,0 +1,75 @@
+"""Generic labels / predictions CSV: round trip and one-line errors naming file and row."""
+
+from __future__ import annotations
+
+import pytest
+
+from causalex.errors import InputError
+from causalex.labels import (Interval, group_by_video, read_labels_csv, read_predictions_csv, write_labels_csv,
+                             write_predictions_csv)
+
+
+def _write(tmp_path, text, name="labels.csv"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_labels_round_trip(tmp_path):
+    ivs = [Interval("v1", 10, 12, 20, "micro", "negative", "s01"), Interval("v1", 40, 50, 90, "macro", "", "s01"),
+           Interval("v2", 0, 0, 0, "macro", "positive", "s02")]
+    write_labels_csv(tmp_path / "l.csv", ivs)
+    assert read_labels_csv(tmp_path / "l.csv") == ivs
+
+
+def test_missing_apex_is_midpoint_and_type_case_insensitive(tmp_path):
+    p = _write(tmp_path, "subject,video,onset,apex,offset,type,emotion\ns1,v,10,,20,Micro,\n")
+    (iv,) = read_labels_csv(p)
+    assert (iv.apex, iv.type, iv.emotion) == (15, "micro", "")
+
+
+@pytest.mark.parametrize("row, message", [
+    ("s1,v,20,21,10,macro,", "row 1: offset 10 < onset 20"),
+    ("s1,v,1,2,3,meso,", "row 1: unknown type 'meso' (expected macro or micro)"),
+    ("s1,v,1,9,3,macro,", "row 1: apex 9 is outside [1, 3]"),
+    ("s1,v,a,2,3,macro,", "row 1: onset 'a' is not a frame number"),
+    ("s1,v,1.5,2,3,macro,", "row 1: onset '1.5' is not a whole frame number"),
+    ("s1,,1,2,3,macro,", "row 1: empty video id"),
+])
+def test_bad_label_rows_name_file_and_row(tmp_path, row, message):
+    p = _write(tmp_path, "subject,video,onset,apex,offset,type,emotion\n" + row + "\n")
+    with pytest.raises(InputError) as err:
+        read_labels_csv(p)
+    assert str(err.value) == f"{p}, {message}"
+    assert "\n" not in str(err.value)
+
+
+def test_missing_file_and_columns(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        read_labels_csv(tmp_path / "nope.csv")
+    p = _write(tmp_path, "video,start,end\nv,1,2\n")
+    with pytest.raises(InputError, match=r"missing column\(s\) onset, offset, type"):
+        read_labels_csv(p)
+
+
+def test_predictions_round_trip_with_seconds(tmp_path):
+    preds = [Interval("v1", 30, 35, 44, "micro", "surprise", score=0.875), Interval("v2", 0, 1, 2, "macro")]
+    write_predictions_csv(tmp_path / "p.csv", preds, fps={"v1": 30.0})
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "video,onset,apex,offset,type,score,emotion,onset_s,offset_s"
+    assert lines[1] == "v1,30,35,44,micro,0.875,surprise,1.0000,1.5000"
+    assert lines[2].endswith(",,")
+    back = read_predictions_csv(tmp_path / "p.csv")
+    assert [(p.video, p.onset, p.offset, p.score) for p in back] == [("v1", 30, 44, 0.875), ("v2", 0, 2, 1.0)]
+
+
+def test_bad_score(tmp_path):
+    p = _write(tmp_path, "video,onset,apex,offset,type,score\nv,1,2,3,macro,high\n", "p.csv")
+    with pytest.raises(InputError, match=r"row 1: score 'high' is not a number"):
+        read_predictions_csv(p)
+
+
+def test_group_by_video_sorts_by_onset():
+    ivs = [Interval("b", 5, 5, 6, "micro"), Interval("a", 9, 9, 9, "macro"), Interval("a", 1, 1, 2, "macro")]
+    g = group_by_video(ivs)
+    assert list(g) == ["b", "a"] and [iv.onset for iv in g["a"]] == [1, 9]
