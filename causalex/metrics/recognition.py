@@ -1,0 +1,109 @@
+"""Spot-then-recognise score (STRS) = spotting F1 x recognition F1.
+
+Recognition is scored on the spotted true positives only: every found ground truth that carries an
+emotion is paired with the prediction that matches it best (highest IoU, then higher score, then
+earlier); the pair is ``(ground-truth emotion, predicted emotion)``. Ground truths without an emotion
+are left out. Emotions are compared case-insensitively.
+
+Recognition precision and recall are class-averaged (macro) over the emotion classes present among the
+paired ground truths: for class ``c``, ``P_c = #(true c, predicted c) / #(predicted c)`` and
+``R_c = #(true c, predicted c) / #(true c)`` (0 for a zero denominator); ``P`` and ``R`` are their means
+and ``F1 = 2PR / (P + R)``. A predicted emotion outside those classes (or an empty one) is a wrong
+answer: it lowers the recall of the true class. Spotting F1 is the ``overall`` F1 of
+`causalex.metrics.spotting.evaluate_spotting` with the same variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from causalex.labels import Interval
+from causalex.metrics.spotting import SpottingResult, best_matches, evaluate_spotting, f1_score
+
+
+@dataclass(frozen=True)
+class STRSResult:
+    """STRS and its parts.
+
+    Attributes:
+        spotting_f1: overall spotting F1.
+        recognition_precision, recognition_recall, recognition_f1: class-averaged scores on the pairs.
+        strs: ``spotting_f1 * recognition_f1``.
+        n_pairs: spotted true positives whose ground truth has an emotion.
+        classes: emotion classes averaged over, sorted.
+    """
+
+    spotting_f1: float
+    recognition_precision: float
+    recognition_recall: float
+    recognition_f1: float
+    strs: float
+    n_pairs: int
+    classes: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        """All fields as a JSON-ready dict (``classes`` as a list)."""
+        return {"strs": self.strs, "spotting_f1": self.spotting_f1,
+                "recognition_precision": self.recognition_precision,
+                "recognition_recall": self.recognition_recall, "recognition_f1": self.recognition_f1,
+                "n_pairs": self.n_pairs, "classes": list(self.classes)}
+
+
+def _emotion(iv: Interval) -> str:
+    return iv.emotion.strip().lower()
+
+
+def recognition_pairs(predictions: Sequence[Interval], ground_truth: Sequence[Interval],
+                      variant: str = "megc") -> list[tuple[str, str]]:
+    """``(true emotion, predicted emotion)`` for every spotted ground truth that has an emotion."""
+    matches = best_matches(predictions, ground_truth, variant)
+    return [(_emotion(ground_truth[g]), _emotion(predictions[p])) for g, p in sorted(matches.items())
+            if _emotion(ground_truth[g])]
+
+
+def class_averaged_scores(pairs: Sequence[tuple[str, str]]) -> tuple[float, float, float, tuple[str, ...]]:
+    """Macro precision, recall, F1 and the classes (those of the true labels) of label pairs.
+
+    Args:
+        pairs: ``(true, predicted)`` labels.
+
+    Returns:
+        ``(precision, recall, f1, classes)``; all 0 and no classes when ``pairs`` is empty.
+    """
+    classes = tuple(sorted({true for true, _ in pairs}))
+    if not classes:
+        return 0.0, 0.0, 0.0, classes
+    precisions, recalls = [], []
+    for c in classes:
+        hits = sum(1 for true, pred in pairs if true == c and pred == c)
+        n_pred = sum(1 for _, pred in pairs if pred == c)
+        n_true = sum(1 for true, _ in pairs if true == c)
+        precisions.append(hits / n_pred if n_pred else 0.0)
+        recalls.append(hits / n_true)
+    precision, recall = sum(precisions) / len(classes), sum(recalls) / len(classes)
+    return precision, recall, f1_score(precision, recall), classes
+
+
+def strs(predictions: list[Interval], ground_truth: list[Interval], variant: str = "megc",
+         spotting: SpottingResult | None = None) -> STRSResult | None:
+    """Spot-then-recognise score of predictions that carry an ``emotion``.
+
+    Args:
+        predictions: predicted intervals with ``emotion``.
+        ground_truth: labelled intervals with ``emotion`` (empty ones are left out of recognition).
+        variant: IoU convention used to find the spotted true positives (``megc`` or ``auwgcn``).
+        spotting: spotting result already computed with the same variant (computed when None).
+
+    Returns:
+        `STRSResult`, or None when no ground truth has an emotion.
+    """
+    if not any(_emotion(g) for g in ground_truth):
+        return None
+    if spotting is None:
+        spotting = evaluate_spotting(predictions, ground_truth, variant)
+    pairs = recognition_pairs(predictions, ground_truth, variant)
+    precision, recall, f1, classes = class_averaged_scores(pairs)
+    spot_f1 = spotting.overall.f1
+    return STRSResult(spotting_f1=spot_f1, recognition_precision=precision, recognition_recall=recall,
+                      recognition_f1=f1, strs=spot_f1 * f1, n_pairs=len(pairs), classes=classes)

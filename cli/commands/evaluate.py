@@ -1,0 +1,64 @@
+"""`causalex evaluate`: MEGC scores of a predictions CSV against a labels CSV."""
+
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from causalex_cli.common import console, handle_errors, info
+
+
+class Variant(str, enum.Enum):
+    """IoU convention of the evaluation."""
+
+    megc = "megc"
+    auwgcn = "auwgcn"
+
+
+@handle_errors
+def evaluate(
+    predictions: Path = typer.Argument(..., help="Predictions CSV (video,onset,apex,offset,type,score,emotion)."),
+    labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", "-o", "--output",
+                                            help="Write the scores as JSON to this file."),
+    variant: Variant = typer.Option(Variant.megc, "--variant",
+                                    help="megc: IoU >= 0.5 on inclusive frames (default); "
+                                         "auwgcn: the AUW-GCN code's rule (IoU > 0.5, length offset-onset)."),
+) -> None:
+    """Score spotted intervals with the MEGC protocol: TP, precision, recall and F1 for micro, macro and
+    overall (counts pooled over videos), mAP at IoU 0.1..0.5 and, when the labels carry emotions, STRS.
+
+    Example: causalex evaluate predictions.csv --labels labels.csv --json scores.json
+    """
+    from causalex.fileio import write_text_atomic
+    from causalex.labels import read_labels_csv, read_predictions_csv
+    from causalex.metrics import check_videos, evaluate_predictions
+    from causalex.metrics.report import strs_line, table_rows
+
+    preds = read_predictions_csv(predictions)
+    truth = read_labels_csv(labels)
+    check_videos(preds, truth, path=predictions)
+    result = evaluate_predictions(preds, truth, variant=variant.value)
+
+    header, rows = table_rows(result)
+    table = Table(title=f"MEGC spotting ({variant.value})", title_justify="left")
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row, style="bold" if row[0] == "overall" else None)
+    console.print(table)
+    if (line := strs_line(result)) is not None:
+        console.print(line, highlight=False)
+    if json_out is not None:
+        write_text_atomic(json_out, json.dumps(result.to_json(), indent=2) + "\n")
+        info(f"wrote {json_out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``evaluate`` command to the app."""
+    app.command("evaluate")(evaluate)

@@ -1,0 +1,115 @@
+"""`causalex evaluate`: the table, the JSON file, the variant switch and one-line errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from causalex_cli.main import app
+
+runner = CliRunner()
+
+LABELS = """subject,video,onset,apex,offset,type,emotion
+s1,v1,0,4,9,micro,negative
+s1,v1,20,25,29,macro,positive
+s2,v2,0,5,10,micro,surprise
+"""
+# v1 micro [0,9] exact (IoU 1, megc and auwgcn); v1 macro [22,31] vs [20,29]: megc 8/12, auwgcn 7/11;
+# v2 micro [0,5] vs [0,10]: megc 6/11 (found), auwgcn 5/10 = 0.5 (not > 0.5: missed); v2 [40,49] FP.
+PREDICTIONS = """video,onset,apex,offset,type,score,emotion
+v1,0,4,9,micro,0.9,negative
+v1,22,25,31,macro,0.8,negative
+v2,0,3,5,micro,0.7,surprise
+v2,40,45,49,micro,0.6,
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    labels, preds = tmp_path / "labels.csv", tmp_path / "preds.csv"
+    labels.write_text(LABELS)
+    preds.write_text(PREDICTIONS)
+    return labels, preds
+
+
+def test_table_and_json(files, tmp_path):
+    labels, preds = files
+    out = tmp_path / "res" / "scores.json"
+    res = runner.invoke(app, ["evaluate", str(preds), "--labels", str(labels), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    for word in ("micro", "macro", "overall", "N_pred", "mAP@0.1:0.5", "STRS"):
+        assert word in res.stdout
+    js = json.loads(out.read_text())
+    # megc: micro TP 2 of 3 predictions, 2 GT -> P 2/3, R 1, F1 0.8; macro 1/1/1; overall 3/4/3 -> F1 6/7
+    assert js["micro"] == {"tp": 2, "n_pred": 3, "n_gt": 2, "precision": pytest.approx(2 / 3),
+                           "recall": 1.0, "f1": pytest.approx(0.8)}
+    assert (js["macro"]["tp"], js["macro"]["f1"]) == (1, 1.0)
+    assert js["overall"]["f1"] == pytest.approx(6 / 7) and js["variant"] == "megc"
+    # pairs (negative, negative), (positive, negative), (surprise, surprise): classes negative, positive,
+    # surprise: P = (1/2 + 0 + 1)/3 = 1/2, R = (1 + 0 + 1)/3 = 2/3 -> F1 = 4/7; STRS = 6/7 * 4/7 = 24/49
+    assert js["strs"]["recognition_f1"] == pytest.approx(4 / 7)
+    assert js["strs"]["strs"] == pytest.approx(24 / 49)
+    # micro ranked: TP (0.9), TP (0.7), FP (0.6) with 2 GT -> AP 1; macro AP 1 -> mAP 1
+    assert js["map"]["mean"] == pytest.approx(1.0)
+
+
+def test_auwgcn_variant(files, tmp_path):
+    labels, preds = files
+    out = tmp_path / "auw.json"
+    res = runner.invoke(app, ["evaluate", str(preds), "--labels", str(labels), "--variant", "auwgcn", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    js = json.loads(out.read_text())
+    # v2 micro IoU exactly 0.5 is not a match under auwgcn: micro TP 1 of 3 predictions, 2 GT
+    assert (js["variant"], js["micro"]["tp"], js["micro"]["n_pred"]) == ("auwgcn", 1, 3)
+
+
+def test_no_emotions_no_strs(files, tmp_path):
+    labels, preds = files
+    labels.write_text("video,onset,offset,type\nv1,0,9,micro\nv2,0,10,micro\n")
+    out = tmp_path / "s.json"
+    res = runner.invoke(app, ["evaluate", str(preds), "--labels", str(labels), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "STRS" not in res.stdout and "strs" not in json.loads(out.read_text())
+
+
+def _bad(args, out, *expected):
+    res = runner.invoke(app, [*args, "--json", str(out)])
+    assert res.exit_code == 2, res.output
+    message = res.stderr.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in res.output
+    for part in expected:
+        assert part in message
+    assert not out.exists() and not list(out.parent.glob(f".{out.name}*"))
+
+
+def test_missing_files(files, tmp_path):
+    labels, preds = files
+    out = tmp_path / "out.json"
+    _bad(["evaluate", str(tmp_path / "nope.csv"), "--labels", str(labels)], out, "nope.csv", "does not exist")
+    _bad(["evaluate", str(preds), "--labels", str(tmp_path / "gone.csv")], out, "gone.csv", "does not exist")
+
+
+@pytest.mark.parametrize("old, new, problem", [
+    ("s1,v1,20,25,29", "s1,v1,20,25,19", "offset 19 < onset 20"),
+    ("29,macro", "29,mega", "unknown type 'mega'"),
+])
+def test_bad_labels_row(files, tmp_path, old, new, problem):
+    labels, preds = files
+    labels.write_text(LABELS.replace(old, new))
+    _bad(["evaluate", str(preds), "--labels", str(labels)], tmp_path / "out.json", "labels.csv, row 2", problem)
+
+
+def test_predictions_for_unknown_video(files, tmp_path):
+    labels, preds = files
+    preds.write_text(PREDICTIONS.replace("v2,40,45,49", "v7,40,45,49"))
+    _bad(["evaluate", str(preds), "--labels", str(labels)], tmp_path / "out.json",
+         "preds.csv, row 4", "video 'v7' is not in the labels")
+
+
+def test_bad_variant_is_usage_error(files, tmp_path):
+    labels, preds = files
+    out = tmp_path / "out.json"
+    res = runner.invoke(app, ["evaluate", str(preds), "--labels", str(labels), "--variant", "iou", "--json", str(out)])
+    assert res.exit_code == 2 and not out.exists()
