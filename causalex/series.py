@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from causalex.errors import input_error
+from causalex.errors import InputError, input_error
 from causalex.fileio import atomic_write
 
 AU_NAME_RE = re.compile(r"^AU\d{2}$")
@@ -158,16 +158,26 @@ class AUSeries:
         raw = (table.schema.metadata or {}).get(_META_KEY)
         if raw is None:
             raise input_error(path, "Parquet file has no causalex series metadata")
-        head = json.loads(raw)
-        if head.get("format_version", 0) > SERIES_FORMAT_VERSION:
-            raise input_error(path, f"series format version {head['format_version']} is newer than this causalex")
-        names = head["au_names"]
-        values = np.stack([table.column(n).to_numpy() for n in names], axis=1) if names else np.zeros(
-            (table.num_rows, 0), np.float32)
-        mask = table.column("valid").to_numpy(zero_copy_only=False).astype(bool)
-        return cls(values=values, mask=mask, fps=head["fps"], au_names=names, video=head["video"],
-                   subject=head.get("subject", ""), source=head.get("source", "unknown"),
-                   scale=head.get("scale", "unknown"), meta=head.get("meta", {}))
+        try:
+            head = json.loads(raw)
+            if head.get("format_version", 0) > SERIES_FORMAT_VERSION:
+                raise input_error(path, f"series format version {head['format_version']} is newer than this causalex")
+            names = head["au_names"]
+            missing = [n for n in [*names, "valid"] if n not in table.column_names]
+            if missing:
+                raise input_error(path, f"series metadata names column(s) missing from the file: {', '.join(missing)}")
+            values = np.stack([table.column(n).to_numpy() for n in names], axis=1) if names else np.zeros(
+                (table.num_rows, 0), np.float32)
+            mask = table.column("valid").to_numpy(zero_copy_only=False).astype(bool)
+            return cls(values=values, mask=mask, fps=head["fps"], au_names=names, video=head["video"],
+                       subject=head.get("subject", ""), source=head.get("source", "unknown"),
+                       scale=head.get("scale", "unknown"), meta=head.get("meta", {}))
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise input_error(path, f"corrupt causalex series metadata ({type(exc).__name__}: {exc})") from exc
+        except ValueError as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise input_error(path, f"invalid AU series ({exc})") from exc
 
 
 def common_au_names(series: list[AUSeries]) -> list[str]:
