@@ -186,3 +186,100 @@ def empty_graph(nodes: list[str], name: str = "none") -> AUGraph:
     """Graph with no edges: the ``none`` ablation (each AU node sees only itself)."""
     return AUGraph(nodes=list(nodes), adjacency=np.zeros((len(nodes), len(nodes)), np.int8), name=name,
                    provenance={"kind": "none"})
+
+
+def stability_threshold(graph: AUGraph) -> float:
+    """The bootstrap stability threshold the graph was debiased with (0.0 without bootstrap)."""
+    prov = graph.provenance
+    return float(prov.get("threshold") or 0.0) if prov.get("bootstrap") else 0.0
+
+
+def display_edges(graph: AUGraph, stable_only: bool = False) -> list[GraphEdge]:
+    """The graph's PAG edges plus one edge per adjacency pair that no PAG edge covers.
+
+    Graphs built without a PAG (``full``, ``none``, hand-made adjacencies) carry only an adjacency; for
+    showing, plotting, exporting and comparing they get ``-->`` (one-way) or ``---`` (both ways) edges
+    with the reason ``adjacency``.
+
+    Args:
+        graph: the graph.
+        stable_only: leave out dropped edges below the bootstrap stability threshold (a bootstrap
+            records every pair adjacent in any run; most of them are noise).
+    """
+    covered = {frozenset((e.source, e.target)) for e in graph.edges}
+    threshold = stability_threshold(graph) if stable_only else 0.0
+    out = [e for e in graph.edges if e.kept or e.stability >= threshold]
+    adj = graph.adjacency
+    for i, a in enumerate(graph.nodes):
+        for j in range(i + 1, len(graph.nodes)):
+            b = graph.nodes[j]
+            if frozenset((a, b)) in covered or not (adj[i, j] or adj[j, i]):
+                continue
+            if adj[i, j] and adj[j, i]:
+                out.append(GraphEdge(a, b, "tail", "tail", reason="adjacency"))
+            elif adj[i, j]:
+                out.append(GraphEdge(a, b, "tail", "arrow", reason="adjacency"))
+            else:
+                out.append(GraphEdge(b, a, "tail", "arrow", reason="adjacency"))
+    return out
+
+
+_FLIP = {"<": ">", ">": "<", "-": "-", "o": "o"}
+
+
+def reverse_kind(kind: str) -> str:
+    """The same edge read the other way: ``-->`` <-> ``<--``, ``o->`` <-> ``<-o``, ``<->`` unchanged."""
+    return f"{_FLIP[kind[2]]}-{_FLIP[kind[0]]}"
+
+
+def read_kind(edge: GraphEdge, source: str) -> str:
+    """The edge's kind read from ``source`` (one of its ends), e.g. ``<--`` for ``b --> source``."""
+    return edge.kind if source == edge.source else reverse_kind(edge.kind)
+
+
+@dataclass
+class EdgeChange:
+    """One AU pair that differs between two graphs (``None`` where a graph lacks the edge)."""
+
+    a: str
+    b: str
+    kind_1: str | None
+    kind_2: str | None
+    kept_1: bool | None
+    kept_2: bool | None
+    stability_1: float | None
+    stability_2: float | None
+
+    @property
+    def change(self) -> str:
+        """``only in 1``, ``only in 2``, ``marks changed`` or ``kept changed``."""
+        if self.kind_2 is None:
+            return "only in 1"
+        if self.kind_1 is None:
+            return "only in 2"
+        return "marks changed" if self.kind_1 != self.kind_2 else "kept changed"
+
+
+def diff_graphs(g1: AUGraph, g2: AUGraph, stable_only: bool = False) -> list[EdgeChange]:
+    """Edges present in only one graph, and edges whose marks or kept flag differ.
+
+    Both graphs are compared through `display_edges` (``stable_only`` as there); kinds are read in the
+    same direction (from the first graph's source, else the second's). Pairs are ordered by change,
+    then by the first graph's node order.
+    """
+    e1 = {frozenset((e.source, e.target)): e for e in display_edges(g1, stable_only)}
+    e2 = {frozenset((e.source, e.target)): e for e in display_edges(g2, stable_only)}
+    order = {n: i for i, n in enumerate(list(g1.nodes) + [n for n in g2.nodes if n not in g1.nodes])}
+    out = []
+    for pair in set(e1) | set(e2):
+        x, y = e1.get(pair), e2.get(pair)
+        ref = x or y
+        a, b = ref.source, ref.target
+        k1 = read_kind(x, a) if x else None
+        k2 = read_kind(y, a) if y else None
+        if x is not None and y is not None and k1 == k2 and x.kept == y.kept:
+            continue
+        out.append(EdgeChange(a, b, k1, k2, x.kept if x else None, y.kept if y else None,
+                              x.stability if x else None, y.stability if y else None))
+    out.sort(key=lambda c: (c.change, order.get(c.a, 0), order.get(c.b, 0)))
+    return out

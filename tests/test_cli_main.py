@@ -57,3 +57,9 @@ def _commands(typer_app, prefix=""):
                 stack.append((full, sub))
             else:
                 yield full, sub
+
+
+def test_error_messages_keep_square_brackets(tmp_path):
+    res = runner.invoke(app, ["evaluate", str(tmp_path / "[pyfeat].csv"), "--labels", str(tmp_path / "l.csv")])
+    assert res.exit_code == 2
+    assert "[pyfeat].csv" in res.output

@@ -39,3 +39,11 @@ def test_sha256(tmp_path):
     p = tmp_path / "a"
     p.write_bytes(b"abc")
     assert file_sha256(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_atomic_write_uses_umask_permissions(tmp_path):
+    target = tmp_path / "out.txt"
+    write_text_atomic(target, "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (target.stat().st_mode & 0o777) == (0o666 & ~umask)

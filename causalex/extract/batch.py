@@ -1,0 +1,292 @@
+"""Extract many videos: one series file per video, a manifest after each, resume, parallel workers.
+
+`extract_one` is the per-video function: it never raises for a bad video, it returns a
+`ManifestRow` saying what happened. `run_batch` skips videos already finished with the same
+settings, runs the rest in this process (``workers=1``), in a process pool, or as Ray tasks
+(``engine="ray"``, see `causalex.extract.ray_engine`), and rewrites the manifest atomically after
+every video, so a killed run loses nothing that was finished. Series files are written atomically,
+so there is never a half-written one; a video that fails leaves no series file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+import causalex
+from causalex.errors import InputError, input_error
+from causalex.extract.base import FrameProgress, make_extractor
+from causalex.extract.frames import open_source
+from causalex.extract.jobs import VideoJob
+from causalex.extract.manifest import (
+    MANIFEST_NAME,
+    ManifestRow,
+    input_fingerprint,
+    input_sha256,
+    read_manifest,
+    write_manifest,
+)
+from causalex.series import SERIES_SUFFIX
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
+# on_frames(video, frames_done, frames_total_or_None); on_video(row) after each finished video.
+VideoFrameProgress = Callable[[str, int, Optional[int]], None]
+VideoDone = Callable[[ManifestRow], None]
+
+
+@dataclass
+class BatchReport:
+    """Outcome of `run_batch`.
+
+    Attributes:
+        rows: manifest rows of this run's jobs, in job order (skipped ones included).
+        skipped: ids of videos already finished by an earlier run.
+        manifest: path of the manifest file.
+    """
+
+    rows: list[ManifestRow] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    manifest: Path | None = None
+
+    @property
+    def failed(self) -> list[ManifestRow]:
+        """Rows whose status is not ``ok``."""
+        return [r for r in self.rows if r.status != "ok"]
+
+
+def series_path(out_dir: str | os.PathLike, video: str) -> Path:
+    """Where the series of ``video`` goes: ``<out_dir>/<video>.parquet``."""
+    return Path(out_dir) / f"{video}{SERIES_SUFFIX}"
+
+
+def run_signature(backend: str, options: dict[str, Any] | None, fps: float | None) -> tuple[str, str]:
+    """``(version, settings)`` strings recorded per video; a finished video is redone when either changes."""
+    extractor = make_extractor(backend, **(options or {}))
+    version = f"causalex {causalex.__version__}; {backend} {extractor.version}"
+    settings = json.dumps({"fps": fps, **extractor.settings()}, sort_keys=True)
+    return version, settings
+
+
+def extract_one(job: VideoJob, out_dir: str | os.PathLike, backend: str = "flow",
+                options: dict[str, Any] | None = None, fps: float | None = None,
+                progress: FrameProgress | None = None) -> ManifestRow:
+    """Extract one video and save ``<out_dir>/<video>.parquet``; never raises for a bad video.
+
+    Returns:
+        The manifest row: ``status`` ``ok``, ``failed`` (bad input, with a one-line ``error``) or
+        ``error`` (an unexpected exception).
+    """
+    started = time.perf_counter()
+    version, settings = run_signature(backend, options, fps)
+    row = ManifestRow(video=job.video, path=job.path, kind=job.kind, backend=backend, version=version,
+                      settings=settings)
+    out_path = series_path(out_dir, job.video)
+    try:
+        if job.kind == "missing":
+            raise input_error(job.path, "path does not exist")
+        if job.kind == "empty_folder":
+            raise input_error(job.path, "folder holds no videos and no frame images")
+        row.fingerprint = input_fingerprint(job.path)
+        source = open_source(job.path, fps=fps, folder_fps=job.folder_fps, name=job.video)
+        row.source_fps, row.fps = source.source_fps, source.fps
+        row.sha256 = input_sha256(job.path)
+        extractor = make_extractor(backend, **(options or {}))
+        series = extractor.extract(source, progress=progress)
+        series.meta["sha256"] = row.sha256
+        series.save(out_path)
+        row.status, row.frames, row.valid_frames = "ok", series.n_frames, int(series.mask.sum())
+        row.output = out_path.name
+    except InputError as exc:
+        row.status, row.error = "failed", _one_line(str(exc))
+    except Exception as exc:  # a bug or a broken library must not stop the batch
+        log.debug("%s: unexpected failure", job.path, exc_info=True)
+        row.status, row.error = "error", _one_line(f"{job.path}: {type(exc).__name__}: {exc}")
+    if row.status != "ok" and out_path.exists():  # never keep a series that the manifest does not vouch for
+        out_path.unlink()
+    row.seconds = round(time.perf_counter() - started, 3)
+    return row
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def is_finished(previous: ManifestRow | None, job: VideoJob, out_dir: Path, version: str, settings: str) -> bool:
+    """True if an earlier run extracted ``job`` with the same version and settings, and nothing changed."""
+    if previous is None or previous.status != "ok" or previous.path != job.path:
+        return False
+    if previous.version != version or previous.settings != settings:
+        return False
+    if not series_path(out_dir, job.video).is_file():
+        return False
+    try:
+        return previous.fingerprint == input_fingerprint(job.path)
+    except OSError:
+        return False
+
+
+def prepare_output_dir(out_dir: str | os.PathLike) -> Path:
+    """Create ``out_dir`` if needed, check it is writable, and remove temporary files of killed runs.
+
+    Raises:
+        InputError: the folder cannot be created or written.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise input_error(out, "output path exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise input_error(out, f"cannot create output folder ({exc.strerror})") from exc
+    probe = out / f".causalex-write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise input_error(out, f"output folder is not writable ({exc.strerror})") from exc
+    for stale in [*out.glob(f".*{SERIES_SUFFIX}"), *out.glob(f".{MANIFEST_NAME}.*")]:
+        stale.unlink(missing_ok=True)  # temporary files left by a killed run (atomic_write names)
+    return out
+
+
+def run_batch(jobs: Iterable[VideoJob], out_dir: str | os.PathLike, backend: str = "flow",
+              options: dict[str, Any] | None = None, fps: float | None = None, workers: int = 1,
+              engine: str = "local", force: bool = False, on_frames: VideoFrameProgress | None = None,
+              on_video: VideoDone | None = None, ray_address: str | None = None) -> BatchReport:
+    """Extract every job into ``out_dir`` (one series per video + ``manifest.csv``), resuming earlier runs.
+
+    Args:
+        jobs: videos to extract (see `causalex.extract.jobs.collect_jobs`).
+        out_dir: output folder (created if missing).
+        backend: extractor name; ``options`` are its keyword options.
+        fps: output frame rate (sub-sampling); None keeps every frame.
+        workers: parallel processes (local engine) or Ray CPUs for a local Ray instance.
+        engine: ``local`` or ``ray`` (extra ``causalex[ray]``).
+        force: re-extract videos even if an earlier run finished them.
+        on_frames: ``on_frames(video, done, total)`` progress (local engine).
+        on_video: ``on_video(row)`` after each video, finished or failed.
+        ray_address: Ray cluster address for ``engine="ray"`` (None: start a local instance).
+
+    Raises:
+        InputError: unknown backend or engine, backend not usable here (checked before any video),
+            unwritable output folder.
+    """
+    if engine not in ENGINES:
+        raise input_error(None, f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    jobs = list(jobs)
+    extractor = make_extractor(backend, **(options or {}))
+    extractor.check()  # fail once, up front, if the backend cannot run here
+    out = prepare_output_dir(out_dir)
+    version, settings = run_signature(backend, options, fps)
+    manifest = read_manifest(out)
+    report = BatchReport(manifest=out / MANIFEST_NAME)
+    todo = []
+    for job in jobs:
+        if not force and is_finished(manifest.get(job.video), job, out, version, settings):
+            report.skipped.append(job.video)
+        else:
+            todo.append(job)
+    log.info("%d videos to extract, %d already done", len(todo), len(report.skipped))
+
+    in_run = {job.video for job in jobs}
+    earlier = [v for v in manifest if v not in in_run]
+
+    def save_manifest() -> None:
+        # rows of earlier runs first, then this run's videos in input order (not completion order)
+        write_manifest(out, [manifest[v] for v in earlier] + [manifest[j.video] for j in jobs if j.video in manifest])
+
+    def record(row: ManifestRow) -> None:
+        manifest[row.video] = row
+        save_manifest()
+        if row.status != "ok":
+            log.debug("%s: %s", row.video, row.error)
+        if on_video is not None:
+            on_video(row)
+
+    if not todo:
+        save_manifest()
+    elif engine == "ray":
+        from causalex.extract.ray_engine import run_with_ray
+
+        run_with_ray(todo, out, backend, options, fps, workers, record, address=ray_address)
+    elif workers <= 1:
+        for job in todo:
+            progress = None if on_frames is None else (lambda d, t, v=job.video: on_frames(v, d, t))
+            record(extract_one(job, out, backend, options, fps, progress))
+    else:
+        _run_pool(todo, out, backend, options, fps, workers, record, on_frames)
+    report.rows = [manifest[j.video] for j in jobs]
+    return report
+
+
+# -- process pool ---------------------------------------------------------------------------------
+_WORKER_QUEUE = None
+
+
+def _init_worker(queue) -> None:
+    global _WORKER_QUEUE
+    _WORKER_QUEUE = queue
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)  # one core per worker process
+    except ImportError:
+        pass
+
+
+def _extract_in_worker(job: VideoJob, out_dir: Path, backend: str, options, fps) -> ManifestRow:
+    last = [0.0]
+
+    def progress(done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if _WORKER_QUEUE is not None and (now - last[0] > 0.2 or (total is not None and done >= total)):
+            last[0] = now
+            _WORKER_QUEUE.put((job.video, done, total))
+
+    return extract_one(job, out_dir, backend, options, fps, progress)
+
+
+def _run_pool(todo: list[VideoJob], out: Path, backend: str, options, fps, workers: int,
+              record: VideoDone, on_frames: VideoFrameProgress | None) -> None:
+    import multiprocessing as mp
+    import queue as queue_mod
+
+    ctx = mp.get_context("spawn")
+    progress_queue = ctx.Queue()
+
+    def drain() -> None:
+        while True:
+            try:
+                video, done, total = progress_queue.get_nowait()
+            except queue_mod.Empty:
+                return
+            if on_frames is not None:
+                on_frames(video, done, total)
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_init_worker,
+                             initargs=(progress_queue,)) as pool:
+        futures = {pool.submit(_extract_in_worker, job, out, backend, options, fps): job for job in todo}
+        pending = set(futures)
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                drain()
+                for fut in finished:
+                    job = futures[fut]
+                    try:
+                        row = fut.result()
+                    except Exception as exc:  # the worker process died (e.g. out of memory)
+                        row = ManifestRow(video=job.video, path=job.path, kind=job.kind, backend=backend,
+                                          status="error", error=_one_line(f"{job.path}: worker died: {exc!r}"))
+                    record(row)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise

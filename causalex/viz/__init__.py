@@ -1,0 +1,1 @@
+"""Plots of causalex results (matplotlib Agg, PNG)."""
