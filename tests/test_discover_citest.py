@@ -96,3 +96,14 @@ def test_registering_a_new_test_uses_the_scalar_interface():
         assert test.pvalues(np.array([0, 1]), np.array([2, 3]), np.zeros((2, 0), int)).tolist() == [1.0, 1.0]
     finally:
         CI_TESTS.pop("always-independent")
+
+
+def test_subset_levels_match_direct_pvalues():
+    from itertools import combinations
+
+    test = FisherZ(data=sample(7, k=12), alpha=0.05)
+    cand = [9, 3, 5, 11, 2, 7, 10, 4]
+    for size, p in test.subset_pvalue_levels(0, 6, cand):
+        sets = np.array([[cand[i] for i in c] for c in combinations(range(len(cand)), size)])
+        direct = test.pvalues(np.zeros(len(sets), int), np.full(len(sets), 6), sets)
+        np.testing.assert_allclose(p, direct, rtol=1e-9, atol=1e-13)

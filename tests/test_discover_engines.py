@@ -57,6 +57,23 @@ def test_fast_equals_causallearn(seed):
         assert fast.meta["engine"] == "fast" and ref.meta["engine"] == "causal-learn"
 
 
+@pytest.mark.parametrize("paths", ["tree", "lazy"])
+def test_every_possible_dsep_evaluation_path_matches(monkeypatch, paths):
+    from causalex.discover import possible_dsep as pd
+
+    if paths == "tree":  # shared-work subset levels for every candidate list
+        monkeypatch.setattr(pd, "TREE_NODES", (2, 16))
+    else:  # no subset table, no shared-work levels: lazily generated subsets, small chunks
+        monkeypatch.setattr(pd, "TREE_NODES", (99, 99))
+        monkeypatch.setattr(pd, "TABLE_MAX_NODES", 0)
+        monkeypatch.setattr(pd, "FIRST_CHUNK", 2)
+    for seed in (21, 25, 42):  # cases where the possible-d-sep phase removes edges
+        c = case(seed)
+        fast = discover_pag(c["data"], alpha=c["alpha"], depth=c["depth"])
+        ref = discover_pag(c["data"], alpha=c["alpha"], depth=c["depth"], engine="causal-learn")
+        assert fast == ref
+
+
 def test_latent_confounders_give_bidirected_edges():
     kinds = set()
     for seed in [s for s in SEEDS if s % 3 == 0]:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from causalex.discover.background import BackgroundKnowledge
-from causalex.discover.fast_fci import possible_dsep
+from causalex.discover.possible_dsep import possible_dsep
 from causalex.discover.fast_pc import pc_orient
 from causalex.discover.mark_graph import MarkGraph
 from causalex.discover import fci_rules as rules

@@ -155,6 +155,7 @@ class FisherZ(CITest):
         self.device = (device or "cpu") if use_torch else None  # None: numpy
         self._torch_corrs = None
         self._hashes: dict[int, str] = {}
+        self._buffers: tuple[np.ndarray, np.ndarray] | None = None
 
     def data_hash(self, run: int = 0) -> str:
         """SHA-1 of the correlation matrix and sample size of ``run``."""
@@ -249,43 +250,54 @@ class FisherZ(CITest):
         """Yield ``(size, p)`` for size 1..n: p-values of ``a _||_ b | S`` for every size-``size`` subset S
         of ``candidates``, subsets in lexicographic order of their positions in ``candidates``.
 
-        All subsets share work: a subset extends its parent (the subset without its last element) by
-        one Cholesky row, kept as ``Z_S = L_S^-1 C[S, cols]`` over the candidate and pair columns, so a
-        subset costs O(|S| n) instead of a fresh factorisation. Shapes: ``p: [C(n, size)]``.
+        Subsets share work: a subset extends its parent (itself without its last element) by one row
+        of the Cholesky factor, kept as ``Z_S = L_S^-1 C[S, cols]`` over the candidate and pair columns,
+        so a subset costs O(|S| n) instead of a fresh factorisation; levels live in reused buffers.
+        Shapes: ``p: [C(n, size)]``.
         """
         corr = self.corrs[run]
         n = len(candidates)
+        c = n + 2
         cols = np.asarray(list(candidates) + [a, b], np.int64)
-        sub = corr[np.ix_(cols, cols)]  # [n + 2, n + 2]
-        ia, ib = n, n + 1
-        last = np.arange(n)  # level 1: subset {p}, last position p
-        z = (sub[:n] / np.sqrt(np.diag(sub)[:n])[:, None])[:, None, :]  # [M, 1, n + 2]
+        sub = corr[np.ix_(cols, cols)]  # [c, c]: candidates, then the pair
+        bufs = self._level_buffers(n)
+        last = np.arange(n)  # last position of each subset of the current level
+        z = bufs[1][: n * c].reshape(1, n, c)  # [size, subsets, c]
+        z[0] = sub[:n] / np.sqrt(np.diag(sub)[:n])[:, None]
         for size in range(1, n + 1):
-            if size > 1:  # children: append every later position to every parent
+            if size > 1:  # children: every parent extended by every later position
                 counts = n - 1 - last
+                q = int(counts.sum())
                 parent = np.repeat(np.arange(len(last)), counts)
-                first = np.repeat(np.cumsum(counts) - counts, counts)
-                v = np.arange(len(parent)) - first + np.repeat(last + 1, counts)
-                zp = z[parent]  # [Q, t, c]
-                lv = zp[np.arange(len(parent)), :, v]  # [Q, t]: new row of L for v
-                d = np.sqrt(sub[v, v] - np.einsum("qt,qt->q", lv, lv))
-                row = (sub[v] - np.einsum("qt,qtc->qc", lv, zp)) / d[:, None]
-                z = np.concatenate([zp, row[:, None, :]], axis=1)
-                last = v
-            ua, ub = z[:, :, ia], z[:, :, ib]
-            cov = sub[ia, ib] - np.einsum("qt,qt->q", ua, ub)
-            var = (sub[ia, ia] - np.einsum("qt,qt->q", ua, ua)) * (sub[ib, ib] - np.einsum("qt,qt->q", ub, ub))
-            with np.errstate(invalid="ignore"):
-                r = cov / np.sqrt(var)
-            p = _pvalue_from_r(r, np.full(len(r), int(self.ns[run]) - size - 3))
+                v = np.arange(q) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(last + 1, counts)
+                child = bufs[size % 2][: size * q * c].reshape(size, q, c)
+                np.take(z, parent, axis=1, out=child[:size - 1])
+                lv = child[:size - 1, np.arange(q), v]  # [size - 1, q]: new row of L for v
+                d2 = sub[v, v] - np.einsum("tq,tq->q", lv, lv)
+                d = np.sqrt(np.where(d2 > 0, d2, np.nan))  # NaN (not a warning) if near-singular
+                np.subtract(sub[v], np.einsum("tq,tqc->qc", lv, child[:size - 1]), out=child[size - 1])
+                child[size - 1] /= d[:, None]
+                z, last = child, v
+            ua, ub = z[:, :, n], z[:, :, n + 1]
+            cov = sub[n, n + 1] - np.einsum("tq,tq->q", ua, ub)
+            var = (sub[n, n] - np.einsum("tq,tq->q", ua, ua)) * (sub[n + 1, n + 1] - np.einsum("tq,tq->q", ub, ub))
+            r = np.divide(cov, np.sqrt(np.maximum(var, 0)), out=np.full_like(cov, np.nan), where=var > 0)
+            p = _pvalue_from_r(r, int(self.ns[run]) - size - 3)
             redo = ~np.isfinite(p)
             if self.alpha is not None:
                 redo |= np.abs(p - self.alpha) < BORDERLINE
             if redo.any():  # near-singular or borderline: causal-learn's formula on those
-                combos = np.array(list(combinations(range(n), size)), np.int64)
-                for q in np.flatnonzero(redo).tolist():
-                    p[q] = self.pvalue(a, b, tuple(cols[combos[q]].tolist()), run)
+                combos = list(combinations(range(n), size))
+                for q_ in np.flatnonzero(redo).tolist():
+                    p[q_] = self.pvalue(a, b, tuple(cols[list(combos[q_])].tolist()), run)
             yield size, p
+
+    def _level_buffers(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Two flat float64 buffers big enough for the widest level of `subset_pvalue_levels`."""
+        need = max(math.comb(n, t) * t for t in range(1, n + 1)) * (n + 2)
+        if self._buffers is None or self._buffers[0].size < need:
+            self._buffers = (np.empty(need), np.empty(need))
+        return self._buffers
 
     def _fix_borderline(self, p: np.ndarray, run: np.ndarray, idx: np.ndarray) -> None:
         near = np.flatnonzero(np.abs(p - self.alpha) < BORDERLINE)
@@ -304,10 +316,11 @@ def _partial_from_cholesky(l10, l11, xp):
     return l10 / xp.sqrt(l10 * l10 + l11 * l11)
 
 
-def _pvalue_from_r(r: np.ndarray, dof: np.ndarray) -> np.ndarray:
-    """Two-sided Fisher-z p-values from partial correlations. Shapes: ``r, dof: [B]`` -> ``[B]``."""
-    r = np.where(np.abs(r) >= 1, _JUST_BELOW_ONE * np.sign(r), r)
-    with np.errstate(divide="ignore"):
-        z = 0.5 * np.log((1 + r) / (1 - r))
-    stat = np.sqrt(dof.astype(np.float64)) * np.abs(z)
+def _pvalue_from_r(r: np.ndarray, dof: np.ndarray | float) -> np.ndarray:
+    """Two-sided Fisher-z p-values from partial correlations. Shapes: ``r: [B]``, ``dof: [B]`` or scalar."""
+    edge = np.abs(r) >= 1  # causal-learn's clip (NaN passes through, as NaN)
+    if edge.any():
+        r = np.where(edge, _JUST_BELOW_ONE * np.sign(r), r)
+    z = 0.5 * np.log((1 + r) / (1 - r))
+    stat = np.sqrt(np.asarray(dof, dtype=np.float64)) * np.abs(z)
     return 2 * (1 - ndtr(np.abs(stat)))
