@@ -57,14 +57,18 @@ EMOTION_PATTERNS: dict[str, tuple[dict[str, float], ...]] = {
 }
 EXPRESSION_ROOTS = frozenset(au for patterns in EMOTION_PATTERNS.values() for p in patterns for au in p)
 
-# Non-emotional facial actions (root AU -> weight): as large and long as macro-expressions, never labelled.
-GESTURES: tuple[dict[str, float], ...] = (
-    {"AU25": 1.0},  # opening the mouth (the mechanism adds the jaw drop)
-    {"AU17": 0.8, "AU14": 0.4},  # swallowing
-    {"AU07": 1.0},  # squinting
-    {"AU01": 0.6, "AU02": 0.5},  # a brow flash while thinking
-    {"AU20": 0.8, "AU23": 0.5},  # a lip stretch and press
-)
+# Non-emotional facial actions, as large and long as macro-expressions but never labelled. Each drives
+# one AU (the mechanism may still spread it), so it adds no confounding; the last two start like an
+# expression (a thinking brow raise, a concentration frown) and only their strength tells them apart.
+GESTURES: dict[str, float] = {  # AU -> relative strength
+    "AU25": 1.0,  # opening the mouth (the mechanism adds the jaw drop)
+    "AU17": 0.9,  # swallowing
+    "AU07": 1.0,  # squinting
+    "AU20": 0.8,  # stretching the lips
+    "AU10": 0.7,  # sniffing
+    "AU01": 0.6,  # raising the brows while thinking
+    "AU04": 0.5,  # frowning in concentration
+}
 
 
 def apply_mechanism(activation: np.ndarray, fps: float) -> np.ndarray:

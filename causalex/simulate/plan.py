@@ -182,7 +182,8 @@ def _place(plan: VideoPlan, items: list[tuple[int, str]], gap: int, preset: SimP
         iv = Interval(video=plan.video, onset=onset, apex=apex, offset=onset + n - 1, type=kind, emotion=emotion,
                       subject=plan.subject)
         err = np.round(rng.normal(0.0, preset.label_jitter * n, 2)).astype(int)
-        movement = (max(0, min(apex, onset + int(err[0]))), apex, min(plan.n_frames - 1, max(apex, iv.offset + int(err[1]))))
+        movement = (max(0, min(apex, onset + int(err[0]))), apex,
+                    min(plan.n_frames - 1, max(apex, iv.offset + int(err[1]))))
         out.append(PlannedExpression(interval=iv, roots=roots, amplitude=float(rng.uniform(lo, hi)) * traits.gain,
                                      movement=movement))
         cursor = onset + n + gap

@@ -11,7 +11,7 @@ Every time constant is in seconds, so a preset means the same thing at 30 and at
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from causalex.errors import InputError
@@ -77,19 +77,18 @@ class SimPreset:
     twitch_per_min: float = 3.0  # single-AU movements that are not expressions
     twitch_s: tuple[float, float] = (0.15, 1.0)  # their duration
     twitch_amplitude: tuple[float, float] = (0.3, 1.2)  # their peak
-    gesture_per_min: float = 1.5  # non-emotional actions (mouth opening, swallowing, squinting, ...): not labelled
+    gesture_per_min: float = 2.0  # non-emotional actions (mouth opening, swallowing, squinting, ...): not labelled
     gesture_s: tuple[float, float] = (0.5, 3.0)  # their duration
     gesture_amplitude: tuple[float, float] = (0.8, 2.0)  # their peak
-    label_jitter: float = 0.15  # annotators' onset/offset error, sd as a fraction of the expression length
+    label_jitter: float = 0.2  # annotators' onset/offset error, sd as a fraction of the expression length
     head_move_per_min: float = 1.5  # head movements (rigid motion leaks into every AU estimate)
     head_move_s: tuple[float, float] = (0.4, 2.0)  # their duration
     head_drift_sd: float = 0.6  # slow head-pose drift (unitless pose, scaled by per-AU loadings)
     head_drift_tau_s: float = 6.0  # its autocorrelation time
-    head_loading_sd: float = 0.2  # per-subject leak of head pose into each AU
+    head_loading_sd: float = 0.08  # per-subject leak of head pose into each AU
     mask_fraction: tuple[float, float] = (0.004, 0.03)  # tracking-failure rate, range over subjects
     mask_run_s: float = 0.35  # mean length of a tracking-failure run
     min_gap_s: float = 1.0  # shortest gap between two expressions (and from the video ends)
-    extra: dict[str, Any] = field(default_factory=dict)  # free notes, kept in the summary
 
     def targets(self) -> dict[str, float]:
         """The published numbers this preset aims at (what the CLI prints beside the simulated ones)."""

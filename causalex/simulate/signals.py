@@ -92,7 +92,8 @@ def _bias_latent(rng: np.random.Generator, plan: VideoPlan, preset: SimPreset) -
         _add_bump(latent, start, iv.apex - start + 1, stop - iv.apex, height)
     t = plan.n_frames
     count = rng.poisson(spec.spurious_per_min * t / fps / 60.0)
-    for start, dur, height in zip(rng.integers(0, t, count), rng.uniform(0.8, 3.0, count), rng.uniform(0.6, 1.0, count)):
+    for start, dur, height in zip(rng.integers(0, t, count), rng.uniform(0.8, 3.0, count),
+                                  rng.uniform(0.6, 1.0, count)):
         n = max(2, int(dur * fps))
         _add_bump(latent, int(start), n // 2, n - n // 2, float(height))
     return latent
@@ -136,14 +137,10 @@ def synthesize_video(plan: VideoPlan, traits: SubjectTraits, preset: SimPreset, 
         onset, apex, offset = expr.movement
         for au, weight in expr.roots.items():
             _add_bump(act[:, AU_INDEX[au]], onset, apex - onset + 1, offset - apex, expr.amplitude * weight)
-    gestures = rng["gesture"]
-    count = gestures.poisson(preset.gesture_per_min * t / fps / 60.0)
-    for start, dur, amp, which in zip(gestures.integers(0, t, count), gestures.uniform(*preset.gesture_s, count),
-                                      gestures.uniform(*preset.gesture_amplitude, count),
-                                      gestures.integers(0, len(GESTURES), count)):
-        n = max(2, int(round(dur * fps)))
-        for au, weight in GESTURES[which].items():
-            _add_bump(act[:, AU_INDEX[au]], int(start), int(0.4 * n) + 1, n - int(0.4 * n) - 1, amp * weight)
+    lo, hi = preset.gesture_amplitude
+    for au, weight in GESTURES.items():  # unlabelled gestures, as large and long as macro-expressions
+        _random_bumps(rng["gesture"], act[:, AU_INDEX[au]], preset.gesture_per_min / len(GESTURES),
+                      preset.gesture_s, (lo * weight, hi * weight), fps, apex_frac=0.4)
     blink = AU_INDEX[BLINK_AU]
     share = np.array([0.0 if au == BLINK_AU else ROOT_TWITCH_SHARE if au in EXPRESSION_ROOTS else 1.0
                       for au in AU_NAMES])

@@ -60,9 +60,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Simulate a biased corpus: OpenFace CSVs, labels.csv, true_graph.json and corpus.json.
 
-        The presets follow the published shape of CAS(ME)^2 (casme2) and SAMM Long Videos (samm);
-        emotions drive FACS-like AU patterns that spread along a lagged causal AU mechanism, with
-        blinks, head motion, sensor noise, tracking failures and a dataset-specific bias latent.
+        Presets casme2 and samm follow the published shape of CAS(ME)^2 and SAMM Long Videos.
+
+        Emotions drive FACS-like AU patterns that spread along a lagged causal AU mechanism.
+
+        Blinks, gestures, head motion, sensor noise, tracking failures and a bias latent make it hard.
 
         Example: causalex simulate corpus/ --preset casme2 --seed 0
         """

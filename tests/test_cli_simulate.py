@@ -1,0 +1,49 @@
+"""Tests of the `causalex simulate` command."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from causalex.labels import read_labels_csv
+from causalex_cli.main import app
+
+runner = CliRunner()
+
+
+def test_simulate_tiny_writes_corpus(tmp_path):
+    out = tmp_path / "corpus"
+    result = runner.invoke(app, ["simulate", str(out), "--preset", "tiny", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "corpus.json").read_text())
+    assert summary["preset"] == "tiny" and summary["seed"] == 4 and summary["videos"] == 4
+    assert len(list(out.glob("s*_v*.csv"))) == 4
+    assert len(read_labels_csv(out / "labels.csv")) == summary["macro"] + summary["micro"]
+    assert (out / "true_graph.json").is_file()
+    for word in ("macro-expressions", "micro-expressions", "fps", "target", "bias latent"):
+        assert word in result.output
+
+
+def test_simulate_bias_option(tmp_path):
+    result = runner.invoke(app, ["simulate", str(tmp_path / "c"), "--preset", "tiny", "--bias", "0"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "c" / "corpus.json").read_text())
+    assert summary["bias"]["strength"] == 0.0
+
+
+def test_bad_preset_exits_2_with_one_line(tmp_path):
+    result = runner.invoke(app, ["simulate", str(tmp_path / "c"), "--preset", "casme3"])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "casme3" in lines[0] and "casme2" in lines[0]
+    assert not (tmp_path / "c").exists()
+
+
+def test_negative_bias_and_foreign_folder_exit_2(tmp_path):
+    result = runner.invoke(app, ["simulate", str(tmp_path / "c"), "--preset", "tiny", "--bias", "-1"])
+    assert result.exit_code == 2 and "bias" in result.output
+    (tmp_path / "mine.txt").write_text("keep me")
+    result = runner.invoke(app, ["simulate", str(tmp_path), "--preset", "tiny"])
+    assert result.exit_code == 2 and "not empty" in result.output
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
