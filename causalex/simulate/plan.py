@@ -152,6 +152,9 @@ def plan_corpus(preset: SimPreset, subjects: list[SubjectTraits], rng: np.random
             raise InputError(f"preset {preset.name!r}: the expressions do not fit in the videos; "
                              "use fewer expressions or longer videos")
         w = np.where(fits, macro_w if kind == "macro" else micro_w, 0.0)
+        empty = fits & np.array([not p for p in placed])
+        if kind == "macro" and empty.any():
+            w = np.where(empty, w, 0.0)  # every video gets an expression, so labels name every video's subject
         v = int(rng.choice(n_vid, p=w / w.sum()))
         free[v] -= n + gap
         placed[v].append((n, kind))
