@@ -17,10 +17,10 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 
 demo: install
-	$(BIN)/causalex simulate $(OUT)/corpus --preset small --seed 0
-	$(BIN)/causalex evaluate $(OUT)/corpus/labels.csv --labels $(OUT)/corpus/labels.csv --json $(OUT)/metrics.json
+	$(BIN)/causalex demo -o $(OUT)
 
 test: install
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,ray]"
 	$(BIN)/python -m pytest -q
 
 clean:

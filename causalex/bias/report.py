@@ -1,0 +1,200 @@
+"""Write a bias study to a folder: ``report.md``, ``report.json``, predictions CSVs, graphs and plots.
+
+Layout of the report folder::
+
+    report.md, report.json
+    predictions/<variant>_seed<seed>_in_domain.csv      out-of-fold (LOSO) predictions on corpus A
+    predictions/<variant>_seed<seed>_cross_domain.csv   predictions of the full model on corpus B
+    graphs/train_<variant>.json, graphs/test_causal.json
+    bias_bars.png, graph_diff.png, reliance_in_domain.png, reliance_cross_domain.png
+    timeline_<video>.png                                a few test videos: truth, predictions, scores
+
+Every score in the report is `causalex.metrics.evaluate_spotting` of one of those CSVs against its
+corpus's labels, so ``causalex evaluate`` on a CSV gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import causalex
+from causalex.bias.protocol import BiasStudy
+from causalex.bias.summary import DOMAINS, summarise_reliance, summarise_runs, top_reliance
+from causalex.fileio import write_text_atomic
+from causalex.labels import write_predictions_csv
+from causalex.metrics.spotting import SCORE_ROWS
+
+log = logging.getLogger(__name__)
+
+
+def predictions_name(variant: str, seed: int, domain: str) -> str:
+    """Relative path of one predictions CSV in the report folder."""
+    return f"predictions/{variant}_seed{seed}_{domain}.csv"
+
+
+def study_json(study: BiasStudy, command: str = "") -> dict[str, Any]:
+    """The ``report.json`` document: inputs, settings, per-seed runs, summaries, graph diff, timings."""
+    cfg = study.config
+    return {
+        "format": "causalex.bias-report", "version": 1, "causalex": causalex.__version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": command,
+        "train": study.train, "test": study.test, "au_names": study.au_names, "au_note": study.au_note,
+        "settings": {"variants": list(cfg.variants), "seeds": list(cfg.seeds), "reliance": list(cfg.reliance),
+                     "reliance_aus": list(cfg.reliance_aus) if cfg.reliance_aus else None,
+                     "iou_variant": cfg.variant, "folds": cfg.folds,
+                     "in_domain": ("leave-one-subject-out" if cfg.folds == 0 else f"{cfg.folds} folds by subject")
+                     + " on the training corpus (out-of-fold predictions pooled)",
+                     "cross_domain": "trained on all of the training corpus, tested on the test corpus",
+                     "spread": "sample standard deviation over seeds",
+                     "au_removal": "node features zeroed (valid flag too) and the AU's graph edges cut"},
+        "summary": summarise_runs(study.runs),
+        "reliance": summarise_reliance(study.runs),
+        "runs": [r.to_json() for r in study.runs],
+        "graph_diff": study.graph_diff.to_json() if study.graph_diff is not None else None,
+        "events": study.events, "seconds": study.seconds,
+        "timelines": [f"timeline_{ex.series.video}.png" for ex in study.examples],
+    }
+
+
+def _pm(stats: dict[str, Any]) -> str:
+    return f"{stats['mean']:.3f} ± {stats['std']:.3f}"
+
+
+def _pairs(changes: list[dict[str, Any]]) -> str:
+    if not changes:
+        return "none"
+    return ", ".join(f"{c['a']} {c['kind_a'] or '·'}|{c['kind_b'] or '·'} {c['b']}" for c in changes)
+
+
+def report_markdown(doc: dict[str, Any]) -> str:
+    """``report.md`` from the ``report.json`` document (tables of F1, drop, reliance and the graph diff)."""
+    s, tr, te = doc["settings"], doc["train"], doc["test"]
+    n_seeds = len(s["seeds"])
+    lines = [
+        "# Cross-dataset bias report", "",
+        f"- Train corpus A: **{tr['name']}**: {tr['videos']} videos, {tr['subjects']} subjects, "
+        f"{tr['macro']} macro / {tr['micro']} micro expressions",
+        f"- Test corpus B: **{te['name']}**: {te['videos']} videos, {te['subjects']} subjects, "
+        f"{te['macro']} macro / {te['micro']} micro expressions",
+        f"- AUs ({len(doc['au_names'])}): {' '.join(doc['au_names'])}",
+    ]
+    if doc["au_note"]:
+        lines.append(f"- **Note:** {doc['au_note']}")
+    lines += [
+        f"- In-domain: {s['in_domain']}; cross-domain: {s['cross_domain']}. Nothing from B is read before "
+        "every model is trained; the graph of B below is discovered afterwards, for this diff only.",
+        f"- Scores: MEGC spotting F1 ({s['iou_variant']} IoU rule), counts pooled over videos; "
+        f"mean ± {s['spread']} over {n_seeds} seed(s) {s['seeds']}. Drop = in-domain F1 - cross-domain F1.",
+        f"- Command: `{doc['command']}`" if doc["command"] else None, "",
+        "## F1 per graph variant", "",
+        "| variant | type | in-domain F1 | cross-domain F1 | drop |", "|---|---|---|---|---|",
+    ]
+    for variant, rows in doc["summary"].items():
+        for row in SCORE_ROWS:
+            cell = rows[row]
+            name = f"**{variant}**" if row == "overall" else variant
+            lines.append(f"| {name} | {row} | {_pm(cell['in_domain'])} | {_pm(cell['cross_domain'])} | "
+                         f"{_pm(cell['drop'])} |")
+    lines += ["", "![in-domain vs cross-domain](bias_bars.png)", ""]
+    if doc["reliance"]:
+        lines += ["## AU reliance", "",
+                  f"Overall F1 lost when one AU is removed at test time ({s['au_removal']}); the three AUs "
+                  "whose removal costs most, mean over seeds. A large loss on an AU that is not part of "
+                  "the expression mechanism means the model leans on it.", "",
+                  "| variant | in-domain (A, out of fold) | cross-domain (B) |", "|---|---|---|"]
+        for variant, by_domain in doc["reliance"].items():
+            cells = []
+            for domain in DOMAINS:
+                top = top_reliance(by_domain.get(domain, {}))
+                cells.append(", ".join(f"{au} {loss:+.3f}" for au, loss in top) or "n/a")
+            lines.append(f"| {variant} | {cells[0]} | {cells[1]} |")
+        lines += ["", "![AU reliance, cross-domain](reliance_cross_domain.png)", ""]
+    diff = doc["graph_diff"]
+    if diff is not None:
+        counts = diff["counts"]
+        lines += [f"## Graph diff: causal graph of {diff['name_a']} vs {diff['name_b']}", "",
+                  "Pairs are written `AU kind-in-A|kind-in-B AU` (`·`: not adjacent). `<->` is FCI's mark of a "
+                  "latent common cause.", "",
+                  f"- only in {diff['name_a']} ({counts['only_a']}): {_pairs(diff['only_a'])}",
+                  f"- only in {diff['name_b']} ({counts['only_b']}): {_pairs(diff['only_b'])}",
+                  f"- different kind ({counts['changed']}): {_pairs(diff['changed'])}",
+                  f"- `<->` in either ({counts['latent']}): {_pairs(diff['latent'])}",
+                  f"- same in both: {counts['same']} pairs", "", "![graph diff](graph_diff.png)", ""]
+    if doc.get("timelines"):
+        lines += ["## Timelines (cross-domain)", "",
+                  "Ground truth filled, predictions outlined (macro blue, micro red), the model's `inside` score "
+                  "below.", ""] + [f"![{name}]({name})" for name in doc["timelines"]] + [""]
+    secs = doc["seconds"]
+    lines += ["## Files and time", "",
+              "Predictions CSVs: `predictions/<variant>_seed<seed>_{in_domain,cross_domain}.csv` (score them with "
+              "`causalex evaluate`).", "",
+              f"Total {secs.get('total', 0.0):.1f} s (training and in-domain {secs.get('train_and_in_domain', 0.0):.1f} s, "
+              f"cross-domain {secs.get('cross_domain', 0.0):.1f} s, graph diff {secs.get('graph_diff', 0.0):.1f} s).", ""]
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def write_report(study: BiasStudy, out_dir: str | os.PathLike, command: str = "", plots: bool = True
+                 ) -> dict[str, Path]:
+    """Write the report folder (every file atomically; ``report.json`` and ``report.md`` last).
+
+    Args:
+        study: a finished `BiasStudy`.
+        out_dir: the report folder (created if missing; files of an earlier report are replaced).
+        command: the command line, stored in the report.
+        plots: also draw the PNGs.
+
+    Returns:
+        ``{name: path}`` of the files written.
+    """
+    out = Path(out_dir)
+    files: dict[str, Path] = {}
+    for (variant, seed, domain), preds in study.predictions.items():
+        rel = predictions_name(variant, seed, domain)
+        rate = study.fps.get("test" if domain == "cross_domain" else "train", {})
+        write_predictions_csv(out / rel, preds, fps=rate)
+        files[rel] = out / rel
+        for run in study.runs:
+            if run.variant == variant and run.seed == seed:
+                run.files[domain] = rel
+    for name, graph in study.graphs.items():
+        rel = f"graphs/{name}.json" if name == "test_causal" else f"graphs/train_{name}.json"
+        graph.save(out / rel)
+        files[rel] = out / rel
+    doc = study_json(study, command)
+    if not plots:
+        doc["timelines"] = []
+    if plots:
+        files.update(_write_plots(study, doc, out))
+    write_text_atomic(out / "report.json", json.dumps(doc, indent=2) + "\n")
+    write_text_atomic(out / "report.md", report_markdown(doc))
+    files["report.json"], files["report.md"] = out / "report.json", out / "report.md"
+    log.info("wrote bias report to %s (%d files)", out, len(files))
+    return files
+
+
+def _write_plots(study: BiasStudy, doc: dict[str, Any], out: Path) -> dict[str, Path]:
+    from causalex.viz.bias_plot import plot_bias_bars, plot_graph_diff, plot_reliance
+    from causalex.viz.timeline import plot_timeline
+
+    files = {"bias_bars.png": out / "bias_bars.png"}
+    title = (f"F1 trained on {doc['train']['name']}: in-domain (out of fold) vs on {doc['test']['name']}, "
+             f"{len(doc['settings']['seeds'])} seed(s); number = cross minus in")
+    plot_bias_bars(doc["summary"], files["bias_bars.png"], title=title)
+    if study.graph_diff is not None:
+        files["graph_diff.png"] = out / "graph_diff.png"
+        plot_graph_diff(study.graph_diff, files["graph_diff.png"])
+    for domain in DOMAINS:
+        if doc["reliance"]:
+            path = out / f"reliance_{domain}.png"
+            if plot_reliance(doc["reliance"], domain, path) is not None:
+                files[path.name] = path
+    for ex in study.examples:
+        path = out / f"timeline_{ex.series.video}.png"
+        plot_timeline(ex.series, ex.truth, ex.predictions, ex.scores, path=path, title=ex.title)
+        files[path.name] = path
+    return files

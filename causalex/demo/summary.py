@@ -1,0 +1,126 @@
+"""The demo's summary: ``report/summary.json`` (every number with the file it was computed from) and
+``report/summary.md`` (the same, as tables and embedded plots).
+
+Edges of the discovered graph are compared with the simulator's truth (``corpus_a/true_graph.json``):
+a pair is a *mechanism* edge, the *bias latent* (a dependence made by a hidden cause, which FCI
+should mark ``<->`` and the debiasing should drop), or *not true*.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import causalex
+from causalex.graph import AUGraph, display_edges
+
+CORPUS_KEYS = ("preset", "shape_preset", "bias_preset", "seed", "subjects", "videos", "fps", "frames", "macro",
+               "micro", "bias")
+
+
+def truth_of(edge_pair: tuple[str, str], truth: AUGraph) -> str:
+    """How the simulator's true graph links two AUs: ``mechanism X --> Y``, ``bias latent`` or ``not true``."""
+    pair = set(edge_pair)
+    for e in truth.edges:
+        if {e.source, e.target} == pair:
+            return f"mechanism {e.source} --> {e.target}" if e.kept else "bias latent <->"
+    return "not true"
+
+
+def edge_rows(graph: AUGraph, truth: AUGraph) -> dict[str, Any]:
+    """Kept and dropped edges of ``graph`` with the truth of each, and counts against the truth.
+
+    Returns:
+        ``{"kept": [...], "dropped": [...], "truth": {...}}``; each edge is ``{"edge", "kind",
+        "source", "target", "reason", "stability", "truth"}``.
+    """
+    rows: dict[str, list[dict[str, Any]]] = {"kept": [], "dropped": []}
+    for e in display_edges(graph, stable_only=True):
+        rows["kept" if e.kept else "dropped"].append(
+            {"edge": f"{e.source} {e.kind} {e.target}", "kind": e.kind, "source": e.source, "target": e.target,
+             "reason": e.reason, "stability": e.stability, "truth": truth_of((e.source, e.target), truth)})
+    mechanism = [e for e in truth.edges if e.kept]
+    kept_true = [r for r in rows["kept"] if r["truth"].startswith("mechanism")]
+    oriented = [r for r in kept_true if r["kind"] == "-->" and r["truth"] == f"mechanism {r['source']} --> {r['target']}"]
+    latent = [r for r in rows["kept"] + rows["dropped"] if r["truth"] == "bias latent <->"]
+    return {**rows, "truth": {
+        "mechanism_edges": len(mechanism), "kept_true": len(kept_true), "kept_oriented_right": len(oriented),
+        "kept_not_true": sum(r["truth"] == "not true" for r in rows["kept"]),
+        "bias_pairs": [f"{e.source} <-> {e.target}" for e in truth.edges if not e.kept],
+        "bias_found": [f"{r['edge']} ({'kept' if r in rows['kept'] else 'dropped'})" for r in latent]}}
+
+
+def build_summary(state: Any, plots: dict[str, Any]) -> dict[str, Any]:
+    """The ``summary.json`` document of a finished run (a `causalex.demo.pipeline.DemoState`)."""
+    layout, bias = state.layout, state.bias_doc
+    return {
+        "format": "causalex.demo-summary", "version": 1, "causalex": causalex.__version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "settings": state.settings.to_json(), "device": str(state.device),
+        "corpora": {name.upper(): {"folder": layout.relative(layout.corpus(name)),
+                                   **{k: state.corpora[name][k] for k in CORPUS_KEYS if k in state.corpora[name]}}
+                    for name in ("a", "b")},
+        "scores": state.scores,
+        "graph": {"file": "graphs/corpus_a.json", "model_graph": "model/graph.json",
+                  **edge_rows(state.graphs["a"], state.graphs["true_a"])},
+        "graph_b": {"file": "graphs/corpus_b.json", **edge_rows(state.graphs["b"], state.graphs["true_b"])["truth"]},
+        "bias": {"report": layout.relative(layout.bias_report / "report.md"), "summary": bias["summary"],
+                 "reliance": bias["reliance"], "graph_diff": (bias.get("graph_diff") or {}).get("counts")},
+        "plots": plots,
+    }
+
+
+def _f(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def summary_markdown(doc: dict[str, Any]) -> str:
+    """``summary.md`` from the ``summary.json`` document."""
+    s, a, b = doc["settings"], doc["corpora"]["A"], doc["corpora"]["B"]
+    lines = ["# causalex demo", "",
+             f"Two simulated corpora with the same AU mechanism and different biases (preset `{s['preset']}`, "
+             f"seed {s['seed']}, {s['epochs']} epoch(s), device {doc['device']}):", ""]
+    for name, c in (("A", a), ("B", b)):
+        lines.append(f"- **corpus {name}** (`{c['folder']}/`): {c['videos']} videos, {c['subjects']} subjects, "
+                     f"{c['macro']} macro / {c['micro']} micro; {c['bias_preset']}-like bias latent on "
+                     f"{' + '.join(c['bias']['aus'])} (strength {c['bias']['strength']:g}: {c['bias']['story']})")
+    lines += ["", "## MEGC spotting F1", "",
+              "Each row is `causalex evaluate PREDICTIONS --labels LABELS` (IoU >= 0.5, counts pooled over videos).",
+              "", "| predictions | corpus | micro F1 | macro F1 | overall F1 | TP / pred / GT | file |",
+              "|---|---|---|---|---|---|---|"]
+    for row in doc["scores"]:
+        sc, o = row["scores"], row["scores"]["overall"]
+        lines.append(f"| {row['name']} | {row['corpus']} | {_f(sc['micro']['f1'])} | {_f(sc['macro']['f1'])} | "
+                     f"**{_f(o['f1'])}** | {o['tp']} / {o['n_pred']} / {o['n_gt']} | `{row['predictions']}` |")
+    g = doc["graph"]
+    t = g["truth"]
+    lines += ["", "## Causal graph of corpus A", "",
+              f"FCI over lagged AU frames, debiased (`{g['file']}`; the model's graph is `{g['model_graph']}`). "
+              f"Against the simulator's truth: {t['kept_true']} of {t['mechanism_edges']} mechanism edges kept "
+              f"({t['kept_oriented_right']} oriented right), {t['kept_not_true']} kept edge(s) not in the mechanism; "
+              f"bias pair {', '.join(t['bias_pairs']) or 'none'}: found as {', '.join(t['bias_found']) or 'nothing'}.",
+              "", "| edge | kept | reason | truth |", "|---|---|---|---|"]
+    for status in ("kept", "dropped"):
+        for e in g[status]:
+            lines.append(f"| `{e['edge']}` | {'yes' if status == 'kept' else 'no'} | {e['reason']} | {e['truth']} |")
+    lines += ["", f"![causal graph]({doc['plots']['graph'].split('/', 1)[1]})", "",
+              "## Bias comparison (train on A, test on B)", "",
+              f"Full report: `{doc['bias']['report']}`. Drop = in-domain F1 - cross-domain F1.", "",
+              "| graph | in-domain F1 (A, out of fold) | cross-domain F1 (B) | drop |", "|---|---|---|---|"]
+    for variant, rows in doc["bias"]["summary"].items():
+        cell = rows["overall"]
+        lines.append(f"| {variant} | {_f(cell['in_domain']['mean'])} | {_f(cell['cross_domain']['mean'])} | "
+                     f"{_f(cell['drop']['mean'])} |")
+    lines += ["", f"![bias]({doc['plots']['bias'].split('/', 1)[1]})", "", "## Timelines of corpus B", "",
+              "AU intensities, ground truth (filled) and predictions (outlined) of the model trained on A, and its "
+              "per-frame score.", ""]
+    lines += [f"![timeline {Path(p).stem[len('timeline_'):]}]({p.split('/', 1)[1]})" for p in doc["plots"]["timelines"]]
+    if "seconds" in doc:
+        secs = doc["seconds"]
+        lines += ["", "## Time", "", ", ".join(f"{k} {v:.1f} s" for k, v in secs.items() if k != "total")
+                  + f"; total {secs.get('total', 0.0):.1f} s."]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["build_summary", "edge_rows", "summary_markdown", "truth_of"]

@@ -1,0 +1,11 @@
+"""The spotting network: AU graph layers (dense or torch-geometric), dilated temporal head, output heads.
+
+Modules: `config` (defaults), `features` (AU series -> node features), `graph_layers` (registry),
+`temporal`, `network` (`SpottingNet`), `inference` (chunked scoring), `dynamic_graph` (per-batch graph).
+"""
+
+from causalex.model.config import ModelConfig
+from causalex.model.features import FeatureConfig, compute_node_features
+from causalex.model.network import SpottingNet, build_model
+
+__all__ = ["FeatureConfig", "ModelConfig", "SpottingNet", "build_model", "compute_node_features"]

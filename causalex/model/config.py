@@ -1,0 +1,68 @@
+"""Default model hyper-parameters (ActionFormer style: defaults in code, config files only override)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from causalex.model.outputs import MEGC_EMOTIONS
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of `causalex.model.SpottingNet` (graph layer over AUs, then dilated temporal convs)."""
+
+    in_features: int = 4  # F, features per AU node and frame (see causalex.model.features)
+    node_hidden: int = 8  # H, hidden size of each AU node in the graph layers
+    graph_layer: str = "dense"  # graph layer formulation: dense | pyg (same maths; dense measured faster)
+    graph_layers: int = 2  # number of residual graph layers over the K AU nodes
+    bidirectional: bool = True  # also pass messages effect -> cause (own weights) besides cause -> effect
+    node_embedding: bool = True  # learned per-AU identity vector added to the node input
+    temporal_channels: int = 32  # D, channels of the temporal head after pooling the K nodes
+    temporal_kernel: int = 3  # kernel size of each dilated 1-D convolution (frames)
+    dilations: tuple[int, ...] = (1, 2, 4, 8, 16)  # one residual conv block per dilation (AUW-GCN style)
+    dropout: float = 0.1  # dropout inside the temporal blocks
+    emotion_classes: tuple[str, ...] = MEGC_EMOTIONS  # classes of the emotion head
+    prior_probability: float = 0.01  # initial sigmoid output of the spotting head (focal-loss init)
+    dynamic: bool = False  # re-discover the AU graph per batch (fast FCI engine) instead of the fixed one
+    dynamic_alpha: float = 0.01  # significance level of the per-batch discovery
+    dynamic_method: str = "fci"  # engine method of the per-batch discovery: fci | pc
+    dynamic_policy: str = "conservative"  # debiasing rule turning the per-batch PAG into an adjacency
+    dynamic_max_frames: int = 400  # evenly spaced frames of the batch that estimate its correlation (neighbouring
+    # frames are nearly copies; more samples only make every CI test reject)
+
+    @property
+    def receptive_field(self) -> int:
+        """Frames seen by one output frame of the temporal head (odd)."""
+        return 1 + sum((self.temporal_kernel - 1) * d for d in self.dilations)
+
+    def to_dict(self) -> dict:
+        """Plain dict (JSON): tuples become lists."""
+        d = asdict(self)
+        d["dilations"] = list(self.dilations)
+        d["emotion_classes"] = list(self.emotion_classes)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        """Inverse of `to_dict`; unknown keys raise ValueError listing the valid ones."""
+        return dataclass_from_dict(cls, data)
+
+
+def dataclass_from_dict(cls, data: dict):
+    """Build dataclass ``cls`` from a dict, turning lists back into tuples where the default is a tuple.
+
+    Raises:
+        ValueError: a key that is not a field of ``cls`` (the message lists the valid ones).
+    """
+    names = {f.name: f for f in fields(cls)}
+    unknown = [k for k in data if k not in names]
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} field(s) {', '.join(unknown)}; valid: {', '.join(names)}")
+    kwargs = {}
+    defaults = cls()
+    for key, value in data.items():
+        if isinstance(getattr(defaults, key), tuple) and isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+

@@ -1,0 +1,155 @@
+"""Graph convolution over the K AU nodes of every frame, in two interchangeable formulations.
+
+One layer computes, for node j of each frame::
+
+    h'_j = W_self h_j + W_in * mean_{i -> j} h_i  [+ W_out * mean_{j -> i} h_i]
+
+where ``i -> j`` are the edges of the AU graph (``A[i, j] = 1``: a message from cause i to effect j).
+The ``pyg`` layer runs this with torch-geometric message passing on a *static* graph (the frames are the
+leading batch dimension, ``node_dim=-2``; no torch-scatter needed); the ``dense`` layer uses a ``[K, K]``
+matrix product. Both share the same parameters and give the same numbers (see the tests); the faster one
+(measured in benchmarks/RESULTS.md) is the default. Swap with ``ModelConfig.graph_layer``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+_GRAPH_LAYERS: dict[str, type["AUGraphConvBase"]] = {}
+
+
+def register_graph_layer(name: str) -> Callable[[type], type]:
+    """Class decorator adding a graph layer to the registry under ``name``."""
+
+    def deco(cls: type) -> type:
+        _GRAPH_LAYERS[name] = cls
+        return cls
+
+    return deco
+
+
+def make_graph_layer(name: str, in_channels: int, out_channels: int, bidirectional: bool = True) -> "AUGraphConvBase":
+    """Build a registered graph layer.
+
+    Raises:
+        ValueError: unknown ``name`` (the message lists the valid ones).
+    """
+    if name not in _GRAPH_LAYERS:
+        raise ValueError(f"unknown graph layer {name!r}; valid: {', '.join(sorted(_GRAPH_LAYERS))}")
+    return _GRAPH_LAYERS[name](in_channels, out_channels, bidirectional=bidirectional)
+
+
+def graph_layer_names() -> list[str]:
+    """Names of the registered graph layers."""
+    return sorted(_GRAPH_LAYERS)
+
+
+def mean_weights(adjacency: Tensor) -> tuple[Tensor, Tensor]:
+    """Column-normalised weights for mean aggregation over in- and out-neighbours.
+
+    Shapes:
+        adjacency: ``[K, K]`` (``A[i, j] > 0``: message i -> j); returns two ``[K, K]`` tensors
+        ``W_in[i, j] = A[i, j] / indeg(j)`` and ``W_out[i, j] = A[j, i] / outdeg(j)``.
+    """
+    a = (adjacency > 0).to(torch.float32)
+    a = a * (1.0 - torch.eye(a.shape[0], device=a.device))
+    w_in = a / a.sum(0, keepdim=True).clamp(min=1.0)
+    at = a.t()
+    w_out = at / at.sum(0, keepdim=True).clamp(min=1.0)
+    return w_in, w_out
+
+
+class AUGraphConvBase(nn.Module):
+    """Shared parameters of the AU graph layers (self, in-neighbour and optional out-neighbour weights).
+
+    Args:
+        in_channels: H, features per node in.
+        out_channels: H', features per node out.
+        bidirectional: also pass messages against the edge direction (effects -> causes), with their
+            own weight.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, bidirectional: bool = True) -> None:
+        super().__init__()
+        self.bidirectional = bidirectional
+        self.lin_self = nn.Linear(in_channels, out_channels)
+        self.lin_in = nn.Linear(in_channels, out_channels, bias=False)
+        self.lin_out = nn.Linear(in_channels, out_channels, bias=False) if bidirectional else None
+
+    def aggregate(self, h: Tensor, adjacency: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Mean of in-neighbour (and out-neighbour) features. Shapes: ``[N, K, H]`` -> ``[N, K, H]`` x2."""
+        raise NotImplementedError
+
+    def forward(self, h: Tensor, adjacency: Tensor) -> Tensor:
+        """Apply the layer.
+
+        Shapes:
+            h: ``[N, K, H]`` (N = batch x frames); adjacency: ``[K, K]``; returns ``[N, K, H']``.
+        """
+        m_in, m_out = self.aggregate(h, adjacency)
+        out = self.lin_self(h) + self.lin_in(m_in)
+        if self.lin_out is not None and m_out is not None:
+            out = out + self.lin_out(m_out)
+        return out
+
+
+@register_graph_layer("dense")
+class DenseAUGraphConv(AUGraphConvBase):
+    """AU graph layer as a dense ``[K, K]`` matrix product (fast for K = 17)."""
+
+    def aggregate(self, h: Tensor, adjacency: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Mean of neighbour features. Shapes: ``[N, K, H]`` -> ``[N, K, H]`` x2."""
+        w_in, w_out = mean_weights(adjacency)
+        w_in, w_out = w_in.to(h.dtype), w_out.to(h.dtype)
+        m_in = torch.matmul(w_in.t(), h)  # [K, K] @ [N, K, H] -> [N, K, H]
+        m_out = torch.matmul(w_out.t(), h) if self.bidirectional else None
+        return m_in, m_out
+
+
+@register_graph_layer("pyg")
+class PygAUGraphConv(AUGraphConvBase):
+    """AU graph layer with torch-geometric message passing over a static graph (frames batched)."""
+
+    def __init__(self, in_channels: int, out_channels: int, bidirectional: bool = True) -> None:
+        super().__init__(in_channels, out_channels, bidirectional=bidirectional)
+        self.propagator = _WeightedSum()
+
+    def aggregate(self, h: Tensor, adjacency: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Mean of neighbour features by message passing. Shapes: ``[N, K, H]`` -> ``[N, K, H]`` x2."""
+        w_in, w_out = mean_weights(adjacency)
+        m_in = self._propagate(h, w_in)
+        m_out = self._propagate(h, w_out) if self.bidirectional else None
+        return m_in, m_out
+
+    def _propagate(self, h: Tensor, weights: Tensor) -> Tensor:
+        src, dst = torch.nonzero(weights > 0, as_tuple=True)
+        edge_index = torch.stack([src, dst])
+        edge_weight = weights[src, dst].to(h.dtype)
+        return self.propagator(h, edge_index, edge_weight)
+
+
+@functools.lru_cache(maxsize=None)
+def _make_propagator_class():
+    from torch_geometric.nn import MessagePassing
+
+    class WeightedSum(MessagePassing):
+        """Sum of ``edge_weight * x_source`` into each target node (static graph, ``node_dim=-2``)."""
+
+        def __init__(self) -> None:
+            super().__init__(aggr="sum", node_dim=-2)
+
+        def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor) -> Tensor:  # noqa: D102
+            return self.propagate(edge_index, x=x, edge_weight=edge_weight, size=(x.shape[-2], x.shape[-2]))
+
+        def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:  # noqa: D102
+            return x_j * edge_weight.view(-1, 1)
+
+    return WeightedSum
+
+
+def _WeightedSum() -> nn.Module:  # noqa: N802 - factory so that torch_geometric is imported lazily
+    return _make_propagator_class()()

@@ -1,0 +1,101 @@
+"""`SpottingNet`: AU graph layers per frame, dilated temporal convolutions, spotting and emotion heads."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from causalex.model.config import ModelConfig
+from causalex.model.graph_layers import make_graph_layer
+from causalex.model.outputs import SPOT_CHANNELS
+from causalex.model.temporal import TemporalHead
+
+
+class SpottingNet(nn.Module):
+    """Per-frame expression spotting network over an AU graph.
+
+    Each frame's K AU nodes (F features each) go through residual graph layers that pass messages along
+    the AU graph; the node states are pooled into one vector per frame; residual dilated 1-D convolutions
+    add temporal context; two 1x1 heads give, per frame, the spotting logits (`SPOT_CHANNELS`: onset,
+    offset, apex and inside for micro and macro) and the emotion logits.
+
+    Args:
+        config: architecture.
+        adjacency: ``[K, K]`` graph the layers use (``A[i, j] = 1``: message i -> j); zeros = no graph.
+
+    Shapes:
+        forward ``x: [B, T, K, F]`` -> ``{"spot": [B, T, 8], "emotion": [B, T, C]}``.
+    """
+
+    def __init__(self, config: ModelConfig, adjacency: np.ndarray | Tensor) -> None:
+        super().__init__()
+        adjacency = torch.as_tensor(np.asarray(adjacency, np.float32))
+        if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
+            raise ValueError(f"adjacency must be [K, K], got {tuple(adjacency.shape)}")
+        self.config = config
+        k, h, d = adjacency.shape[0], config.node_hidden, config.temporal_channels
+        self.n_nodes = k
+        self.register_buffer("adjacency", adjacency)
+        self.node_in = nn.Linear(config.in_features, h)
+        self.node_embedding = nn.Parameter(torch.randn(k, h) * 0.1) if config.node_embedding else None
+        self.graph_layers = nn.ModuleList(
+            make_graph_layer(config.graph_layer, h, h, bidirectional=config.bidirectional)
+            for _ in range(config.graph_layers))
+        self.graph_norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(config.graph_layers))
+        self.readout = nn.Linear(k * h, d)
+        self.temporal = TemporalHead(d, config.temporal_kernel, tuple(config.dilations), config.dropout)
+        self.spot_head = nn.Conv1d(d, len(SPOT_CHANNELS), 1)
+        self.emotion_head = nn.Conv1d(d, len(config.emotion_classes), 1)
+        self.act = nn.GELU()
+        prior = min(max(config.prior_probability, 1e-4), 0.5)
+        nn.init.constant_(self.spot_head.bias, -math.log((1 - prior) / prior))
+
+    @property
+    def receptive_field(self) -> int:
+        """Frames that influence one output frame (odd)."""
+        return self.config.receptive_field
+
+    def embed_nodes(self, x: Tensor, adjacency: Tensor) -> Tensor:
+        """Graph layers on every frame. Shapes: ``x: [N, K, F]`` -> ``[N, K, H]``."""
+        h = self.node_in(x)
+        if self.node_embedding is not None:
+            h = h + self.node_embedding
+        for layer, norm in zip(self.graph_layers, self.graph_norms):
+            h = h + self.act(layer(norm(h), adjacency))
+        return h
+
+    def forward(self, x: Tensor, adjacency: Tensor | None = None) -> dict[str, Tensor]:
+        """Score every frame.
+
+        Args:
+            x: node features.
+            adjacency: graph for this call (the dynamic option passes a per-batch graph); default: the
+                model's own graph.
+
+        Shapes:
+            x: ``[B, T, K, F]``; adjacency: ``[K, K]``; returns ``spot: [B, T, 8]``, ``emotion: [B, T, C]``.
+        """
+        b, t, k, f = x.shape
+        if k != self.n_nodes or f != self.config.in_features:
+            raise ValueError(f"input has K={k}, F={f}; the model expects K={self.n_nodes}, "
+                             f"F={self.config.in_features}")
+        adj = self.adjacency if adjacency is None else adjacency.to(x.device)
+        h = self.embed_nodes(x.reshape(b * t, k, f), adj)  # [B*T, K, H]
+        z = self.readout(h.reshape(b, t, k * h.shape[-1]))  # [B, T, D]
+        z = self.temporal(z.transpose(1, 2))  # [B, D, T]
+        spot = self.spot_head(z).transpose(1, 2)  # [B, T, 8]
+        emotion = self.emotion_head(z).transpose(1, 2)  # [B, T, C]
+        return {"spot": spot, "emotion": emotion}
+
+
+def build_model(config: ModelConfig, adjacency: np.ndarray | Tensor) -> SpottingNet:
+    """Build a `SpottingNet` (the one model of the registry-free architecture; parts swap via the config)."""
+    return SpottingNet(config, adjacency)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,222 @@
+"""Per-frame scores -> expression intervals: apex candidates, onset/offset search, NMS per type.
+
+For each expression type separately:
+
+1. apex candidates are the peaks of the apex score above ``candidate_floor``, at least
+   ``peak_distance_s`` apart;
+2. around each apex the onset ``s`` and offset ``e`` maximise
+   ``onset[s] + offset[e] + inside_weight * sum_{t=s..e}(inside[t] - 0.5) / (L_max / 2)``
+   subject to ``min_duration_s <= (e - s + 1) / fps <= max_duration_s``;
+3. the interval's score is ``sqrt(apex[p] * mean(inside[s..e]))``;
+4. greedy non-maximum suppression (IoU > ``nms_iou``) keeps the best of overlapping intervals, then
+   those scoring below ``threshold`` are dropped and at most ``top_k`` per video are kept.
+
+Durations are in seconds, so the same settings work at any frame rate. ``threshold`` (and the duration
+bounds) are normally chosen on validation subjects by `causalex.train.selection`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from causalex.labels import EXPRESSION_TYPES, Interval
+from causalex.model.outputs import channel_index
+
+
+@dataclass
+class TypeDecodeConfig:
+    """Decoding settings of one expression type."""
+
+    min_duration_s: float  # shortest interval the search may return, seconds
+    max_duration_s: float  # longest interval, seconds
+    peak_distance_s: float  # minimum distance between two apex candidates, seconds
+    threshold: float = 0.3  # minimum interval score kept (chosen on validation subjects)
+    candidate_floor: float = 0.05  # apex peaks below this are never candidates
+    nms_iou: float = 0.2  # overlapping intervals above this IoU keep only the best one
+    top_k: int = 0  # at most this many intervals per video (0 = no limit)
+
+
+def _default_micro() -> TypeDecodeConfig:
+    return TypeDecodeConfig(min_duration_s=0.1, max_duration_s=0.5, peak_distance_s=0.3)
+
+
+def _default_macro() -> TypeDecodeConfig:
+    return TypeDecodeConfig(min_duration_s=0.5, max_duration_s=4.0, peak_distance_s=0.8)
+
+
+@dataclass
+class DecodeConfig:
+    """Decoding settings of both types (the defaults follow the MEGC definitions: micro < 0.5 s)."""
+
+    micro: TypeDecodeConfig = field(default_factory=_default_micro)  # micro-expression decoding
+    macro: TypeDecodeConfig = field(default_factory=_default_macro)  # macro-expression decoding
+    inside_weight: float = 1.0  # weight of the inside score in the onset/offset search
+
+    def for_type(self, expression_type: str) -> TypeDecodeConfig:
+        """Settings of ``micro`` or ``macro``.
+
+        Raises:
+            ValueError: unknown type.
+        """
+        if expression_type not in EXPRESSION_TYPES:
+            raise ValueError(f"unknown expression type {expression_type!r}; valid: {', '.join(EXPRESSION_TYPES)}")
+        return getattr(self, expression_type)
+
+    def to_dict(self) -> dict:
+        """Plain dict (JSON)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DecodeConfig":
+        """Inverse of `to_dict` (missing keys keep their defaults)."""
+        base = cls()
+        kwargs = {}
+        for key, value in data.items():
+            if key in EXPRESSION_TYPES:
+                merged = {**asdict(getattr(base, key)), **value}
+                kwargs[key] = TypeDecodeConfig(**merged)
+            elif key == "inside_weight":
+                kwargs[key] = float(value)
+            else:
+                raise ValueError(f"unknown DecodeConfig field {key!r}; valid: micro, macro, inside_weight")
+        return cls(**kwargs)
+
+
+def search_bounds(onset: np.ndarray, offset: np.ndarray, inside: np.ndarray, apex: int,
+                  min_len: int, max_len: int, inside_weight: float) -> tuple[int, int]:
+    """Best onset and offset around one apex (exhaustive search over the allowed lengths).
+
+    Args:
+        onset, offset, inside: per-frame probabilities of one type.
+        apex: frame of the apex candidate.
+        min_len, max_len: allowed interval lengths in frames (inclusive).
+        inside_weight: weight of the inside term.
+
+    Returns:
+        ``(s, e)`` with ``s <= apex <= e`` and, when the video is long enough, ``min_len <= e - s + 1 <= max_len``.
+
+    Shapes:
+        onset, offset, inside: ``[T]``.
+    """
+    t = onset.shape[0]
+    lo, hi = max(0, apex - max_len + 1), min(t - 1, apex + max_len - 1)
+    starts = np.arange(lo, apex + 1)  # [S]
+    ends = np.arange(apex, hi + 1)  # [E]
+    csum = np.concatenate([[0.0], np.cumsum(inside[lo:hi + 1].astype(np.float64) - 0.5)])  # [hi-lo+2]
+    scale = inside_weight / max(1.0, max_len / 2.0)
+    start_term = onset[starts] - scale * csum[starts - lo]  # [S]
+    end_term = offset[ends] + scale * csum[ends - lo + 1]  # [E]
+    length = ends[None, :] - starts[:, None] + 1  # [S, E]
+    objective = start_term[:, None] + end_term[None, :]
+    allowed = (length >= min_len) & (length <= max_len)
+    if not allowed.any():  # video shorter than min_len around this apex: take what is there
+        allowed = length <= max_len
+    objective = np.where(allowed, objective, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(objective)), objective.shape)
+    return int(starts[i]), int(ends[j])
+
+
+def nms_1d(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy non-maximum suppression of inclusive frame intervals.
+
+    Returns:
+        Indices kept, best score first.
+
+    Shapes:
+        starts, ends, scores: ``[N]``; returns ``[N_kept]``.
+    """
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    for idx in order:
+        ok = True
+        for k in keep:
+            inter = min(ends[idx], ends[k]) - max(starts[idx], starts[k]) + 1
+            if inter > 0:
+                union = (ends[idx] - starts[idx] + 1) + (ends[k] - starts[k] + 1) - inter
+                if inter / union > iou_threshold:
+                    ok = False
+                    break
+        if ok:
+            keep.append(int(idx))
+    return np.asarray(keep, dtype=np.int64)
+
+
+def decode_type(probs: np.ndarray, fps: float, expression_type: str, config: DecodeConfig,
+                threshold: float | None = None) -> list[tuple[int, int, int, float]]:
+    """Intervals of one type from per-frame probabilities.
+
+    Args:
+        probs: sigmoid outputs in the order of `causalex.model.outputs.SPOT_CHANNELS`.
+        fps: frame rate of ``probs``.
+        expression_type: ``micro`` or ``macro``.
+        config: decoding settings.
+        threshold: score threshold overriding the config's (``0`` keeps every candidate).
+
+    Returns:
+        ``(onset, apex, offset, score)`` tuples, best score first.
+
+    Shapes:
+        probs: ``[T, 8]``.
+    """
+    cfg = config.for_type(expression_type)
+    onset = probs[:, channel_index(expression_type, "onset")]
+    offset = probs[:, channel_index(expression_type, "offset")]
+    apex = probs[:, channel_index(expression_type, "apex")]
+    inside = probs[:, channel_index(expression_type, "inside")]
+    min_len = max(1, int(round(cfg.min_duration_s * fps)))
+    max_len = max(min_len, int(round(cfg.max_duration_s * fps)))
+    distance = max(1, int(round(cfg.peak_distance_s * fps)))
+    padded = np.concatenate([[-1.0], apex, [-1.0]])  # so that a peak at either end counts
+    peaks, _ = find_peaks(padded, height=cfg.candidate_floor, distance=distance)
+    peaks = peaks - 1
+    if peaks.size == 0:
+        return []
+    starts, ends, scores = [], [], []
+    for p in peaks.tolist():
+        s, e = search_bounds(onset, offset, inside, p, min_len, max_len, config.inside_weight)
+        starts.append(s)
+        ends.append(e)
+        scores.append(math.sqrt(max(float(apex[p]), 0.0) * max(float(inside[s:e + 1].mean()), 0.0)))
+    starts_a, ends_a, scores_a = np.asarray(starts), np.asarray(ends), np.asarray(scores)
+    keep = nms_1d(starts_a, ends_a, scores_a, cfg.nms_iou)
+    thr = cfg.threshold if threshold is None else threshold
+    out = [(int(starts_a[i]), int(peaks[i]), int(ends_a[i]), float(scores_a[i])) for i in keep if scores_a[i] >= thr]
+    if cfg.top_k > 0:
+        out = out[:cfg.top_k]
+    return out
+
+
+def decode_video(probs: np.ndarray, emotion_probs: np.ndarray | None, fps: float, video: str,
+                 config: DecodeConfig, emotion_classes: tuple[str, ...] | list[str] = (),
+                 thresholds: dict[str, float] | None = None) -> list[Interval]:
+    """Intervals of both types for one video, with the emotion of each (mean class probability inside).
+
+    Args:
+        probs: spotting probabilities.
+        emotion_probs: emotion class probabilities, or None (emotion left empty).
+        fps: frame rate of the scores.
+        video: video id put on the intervals.
+        config: decoding settings.
+        emotion_classes: class names of ``emotion_probs``' columns.
+        thresholds: per-type score thresholds overriding the config (``{"micro": 0.0}`` keeps all).
+
+    Returns:
+        Intervals in frames of ``probs``, sorted by onset.
+
+    Shapes:
+        probs: ``[T, 8]``; emotion_probs: ``[T, C]``.
+    """
+    out: list[Interval] = []
+    for kind in EXPRESSION_TYPES:
+        thr = None if thresholds is None else thresholds.get(kind)
+        for s, p, e, score in decode_type(probs, fps, kind, config, thr):
+            emotion = ""
+            if emotion_probs is not None and len(emotion_classes):
+                emotion = str(emotion_classes[int(np.argmax(emotion_probs[s:e + 1].mean(0)))])
+            out.append(Interval(video=video, onset=s, apex=p, offset=e, type=kind, emotion=emotion, score=score))
+    out.sort(key=lambda iv: (iv.onset, iv.offset, iv.type))
+    return out

@@ -1,0 +1,169 @@
+"""Spotting API: a trained model (`ModelSpotter`) or the untrained baseline, behind one registry.
+
+    spotter = make_spotter("model", model="runs/casme2")       # a model folder or a model.pt
+    intervals = spotter.spot(series_list)                      # list[Interval], frames of each series
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from causalex.checkpoint import ModelBundle, load_checkpoint
+from causalex.errors import input_error
+from causalex.labels import Interval
+from causalex.model.outputs import SPOT_CHANNELS
+from causalex.series import AUSeries
+from causalex.spot.scoring import decode_scores, score_prepared
+from causalex.spot.threshold import ThresholdConfig, ThresholdSpotter
+from causalex.train.dataset import prepare_video
+
+_SPOTTERS: dict[str, Callable[..., Any]] = {}
+CHECKPOINT_NAME = "model.pt"
+
+
+@dataclass
+class ScoreTrack:
+    """Per-frame curves of one video, for plots.
+
+    Attributes:
+        video: video id.
+        fps: frame rate of the curves.
+        curves: name -> ``[T]`` curve.
+        intervals: the intervals spotted in the video (frames of the original series).
+        source_fps: frame rate of the original series.
+    """
+
+    video: str
+    fps: float
+    curves: dict[str, np.ndarray]
+    intervals: list[Interval] = field(default_factory=list)
+    source_fps: float = 0.0
+
+
+def register_spotter(name: str) -> Callable:
+    """Decorator adding a spotter factory under ``name``."""
+
+    def deco(factory: Callable) -> Callable:
+        _SPOTTERS[name] = factory
+        return factory
+
+    return deco
+
+
+def spotter_names() -> list[str]:
+    """Names of the registered spotters."""
+    return sorted(_SPOTTERS)
+
+
+def make_spotter(name: str, **kwargs: Any):
+    """Build a registered spotter (``model`` needs ``model=PATH``).
+
+    Raises:
+        ValueError: unknown name (lists the valid ones).
+    """
+    if name not in _SPOTTERS:
+        raise ValueError(f"unknown spotting method {name!r}; valid: {', '.join(spotter_names())}")
+    return _SPOTTERS[name](**kwargs)
+
+
+def checkpoint_path(model: str | os.PathLike) -> Path:
+    """The checkpoint file of a model folder (its ``model.pt``) or the file itself.
+
+    Raises:
+        InputError: no such file or folder, or a folder without ``model.pt``.
+    """
+    path = Path(model)
+    if path.is_dir():
+        if not (path / CHECKPOINT_NAME).is_file():
+            raise input_error(path, f"model folder has no {CHECKPOINT_NAME} (was training run with --no-final?)")
+        return path / CHECKPOINT_NAME
+    if not path.exists():
+        raise input_error(path, "model does not exist (expected a model folder or a .pt checkpoint)")
+    return path
+
+
+class ModelSpotter:
+    """Spot with a trained checkpoint: resample to its working rate, score, decode, map back.
+
+    Args:
+        bundle: a loaded checkpoint.
+        device: where to run the network.
+        chunk_frames: frames per forward chunk (memory bound for long videos).
+    """
+
+    name = "model"
+    trained = True
+
+    def __init__(self, bundle: ModelBundle, device: str | torch.device = "cpu", chunk_frames: int = 2048) -> None:
+        self.bundle = bundle
+        self.device = torch.device(device)
+        self.chunk_frames = chunk_frames
+        self.model = bundle.build_model(self.device)
+
+    @classmethod
+    def from_path(cls, model: str | os.PathLike, device: str | torch.device = "cpu") -> "ModelSpotter":
+        """Load a model folder or checkpoint (checked, see `causalex.checkpoint.load_checkpoint`)."""
+        return cls(load_checkpoint(checkpoint_path(model)), device)
+
+    def spot_one(self, series: AUSeries) -> tuple[list[Interval], ScoreTrack]:
+        """Intervals of one video (its own frames) and its score curves.
+
+        Raises:
+            InputError: the series lacks a model AU or is shorter than one window.
+        """
+        cfg = self.bundle.config
+        video = prepare_video(series, self.bundle.au_names, cfg.data, cfg.features)
+        scores = score_prepared(self.model, video, cfg, self.device, self.bundle.au_names, self.chunk_frames)
+        found = decode_scores(scores, video, self.bundle.decode, cfg.model.emotion_classes)
+        curves = {}
+        for kind in ("micro", "macro"):
+            for part in ("apex", "inside"):
+                curves[f"{kind}_{part}"] = scores.spot[:, SPOT_CHANNELS.index(f"{kind}_{part}")]
+        return found, ScoreTrack(series.video, video.fps, curves, found, series.fps)
+
+    def check_inputs(self, series: list[AUSeries]) -> None:
+        """Raise `InputError` before any work when a series lacks a model AU or is too short."""
+        cfg = self.bundle.config
+        for s in series:
+            missing = [a for a in self.bundle.au_names if a not in s.au_names]
+            if missing or s.duration_s + 1e-9 < cfg.data.window_s:
+                prepare_video(s, self.bundle.au_names, cfg.data, cfg.features)  # raises the clear message
+
+    def spot(self, series: list[AUSeries]) -> list[Interval]:
+        """Intervals of every video, in each series' own frames."""
+        self.check_inputs(series)
+        return [iv for s in series for iv in self.spot_one(s)[0]]
+
+
+@register_spotter("model")
+def _model_spotter(model: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> ModelSpotter:
+    if model is None:
+        raise input_error(None, "the model spotter needs a trained model (or use --method threshold)")
+    return ModelSpotter.from_path(model, device)
+
+
+class TrackedThresholdSpotter(ThresholdSpotter):
+    """`ThresholdSpotter` that also returns score tracks (same interface as `ModelSpotter`)."""
+
+    def check_inputs(self, series: list[AUSeries]) -> None:
+        """Nothing to check: the threshold spotter takes any AU set and length."""
+
+    def spot_one(self, series: AUSeries) -> tuple[list[Interval], ScoreTrack]:  # type: ignore[override]
+        """Intervals of one video and its activity curve."""
+        found, curves = super().spot_one(series)
+        return found, ScoreTrack(series.video, series.fps, curves, found, series.fps)
+
+    def spot(self, series: list[AUSeries]) -> list[Interval]:
+        """Intervals of every video, in each series' own frames."""
+        return [iv for s in series for iv in self.spot_one(s)[0]]
+
+
+@register_spotter("threshold")
+def _threshold_spotter(model: Any = None, device: Any = None, config: ThresholdConfig | None = None):
+    return TrackedThresholdSpotter(config)

@@ -1,0 +1,139 @@
+"""Default training settings (ActionFormer style: defaults in code with a comment per field).
+
+`ExperimentConfig` gathers everything a run needs; it round-trips through JSON (``config.json`` of a
+model folder) and accepts partial overrides (``--config overrides.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from causalex.model.config import ModelConfig, dataclass_from_dict
+from causalex.model.features import FeatureConfig
+from causalex.spot.decoding import DecodeConfig
+
+
+@dataclass
+class DataConfig:
+    """How videos become training windows and targets (all durations in seconds)."""
+
+    working_fps: float = 30.0  # every series is resampled to this rate before features are computed
+    window_s: float = 6.0  # training window length (context + core + context); also the shortest video
+    context_s: float = 1.0  # frames this close to a window end give context but no loss
+    neutral_ratio: float = 1.0  # expression-free windows per expression window, re-drawn every epoch
+    micro_repeat: int = 3  # windows per micro-expression and epoch (micro-expressions are rare)
+    sigma_ratio: float = 0.12  # width of the onset/offset target bumps, fraction of the expression length
+    apex_sigma_ratio: float = 0.25  # width of the apex bump, fraction of the expression length
+    sigma_min_s: float = 0.05  # minimum width of every bump, seconds
+    jitter: bool = True  # random window offset each epoch (else a fixed tiling)
+
+
+@dataclass
+class OptimConfig:
+    """Optimisation: AdamW with warm-up and cosine decay, focal losses."""
+
+    epochs: int = 12  # passes over the training windows (the best epoch is picked on validation)
+    validate_from: float = 0.3  # validation (and epoch selection) starts after this fraction of the epochs
+    batch_size: int = 16  # windows per step
+    lr: float = 3e-3  # peak learning rate
+    weight_decay: float = 1e-2  # AdamW decoupled weight decay
+    warmup_epochs: float = 1.0  # linear warm-up length, in epochs
+    grad_clip: float = 1.0  # max gradient norm (0 = off)
+    ema_decay: float = 0.99  # exponential moving average of the weights per step, used for selection (0 = off)
+    loss: str = "focal"  # spotting loss (registry in causalex.train.losses): focal | bce
+    focal_gamma: float = 2.0  # focusing exponent of the focal loss
+    label_smoothing: float = 0.05  # targets t -> t (1 - eps) + eps / 2; emotion CE smoothing too
+    micro_weight: float = 2.0  # loss weight of the micro channels (micro-expressions are rarer)
+    emotion_weight: float = 0.2  # weight of the emotion cross-entropy (frames inside labelled expressions)
+    amp: bool = True  # mixed precision when training on CUDA (ignored on CPU)
+    threads: int = 0  # torch CPU threads (0 = leave torch's default)
+
+
+@dataclass
+class ProtocolConfig:
+    """How subjects are split into folds and how the epoch and thresholds are selected."""
+
+    protocol: str = "loso"  # loso | kfold | split (registry in causalex.train.protocols)
+    folds: int = 5  # number of folds for kfold
+    test_subjects: tuple[str, ...] = ()  # test subjects of the split protocol
+    val_fraction: float = 0.2  # share of the training subjects held out as inner validation
+    min_val_subjects: int = 2  # at least this many inner-validation subjects
+    selection_metric: str = "type_mean"  # epoch chosen by: type_mean (mean of micro and macro F1) | overall
+    select_on_test: bool = False  # OPTIMISTIC: choose epoch/thresholds on the test subjects (published-paper protocol)
+    final_model: bool = True  # also train the deployment model on all subjects
+
+
+@dataclass
+class GraphConfig:
+    """How the data-driven graphs (``causal``, ``cooccurrence``) are built in each fold."""
+
+    method: str = "fci"  # discovery algorithm of the causal graph: fci | pc
+    alpha: float = 0.01  # significance level of the CI tests
+    stride_s: float = 0.5  # one frame every stride_s seconds enters discovery (autocorrelation; speed)
+    policy: str = "conservative"  # debiasing rule from PAG to adjacency (see causalex.discover.debias)
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything a training run needs. Serialised as ``config.json`` in the model folder."""
+
+    features: FeatureConfig = field(default_factory=FeatureConfig)  # node features
+    model: ModelConfig = field(default_factory=ModelConfig)  # architecture
+    data: DataConfig = field(default_factory=DataConfig)  # windows and targets
+    optim: OptimConfig = field(default_factory=OptimConfig)  # optimiser and losses
+    decode: DecodeConfig = field(default_factory=DecodeConfig)  # interval decoding (thresholds tuned)
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)  # folds and selection
+    graph: GraphConfig = field(default_factory=GraphConfig)  # per-fold graph discovery
+    seed: int = 0  # seeds numpy and torch: equal seeds give equal runs on the same machine
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (JSON)."""
+        out = {
+            "features": self.features.to_dict(),
+            "model": self.model.to_dict(),
+            "data": asdict(self.data),
+            "optim": asdict(self.optim),
+            "decode": self.decode.to_dict(),
+            "protocol": {**asdict(self.protocol), "test_subjects": list(self.protocol.test_subjects)},
+            "graph": asdict(self.graph),
+            "seed": self.seed,
+        }
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
+        """Build from a (possibly partial) dict; missing fields keep their defaults.
+
+        Raises:
+            ValueError: an unknown section or field (the message lists the valid ones).
+        """
+        sections = {"features": FeatureConfig, "model": ModelConfig, "data": DataConfig, "optim": OptimConfig,
+                    "protocol": ProtocolConfig, "graph": GraphConfig}
+        unknown = [k for k in data if k not in (*sections, "decode", "seed")]
+        if unknown:
+            raise ValueError(f"unknown config section(s) {', '.join(unknown)}; valid: "
+                             f"{', '.join((*sections, 'decode', 'seed'))}")
+        kwargs: dict[str, Any] = {}
+        for name, cls_ in sections.items():
+            if name in data:
+                kwargs[name] = dataclass_from_dict(cls_, data[name])
+        if "decode" in data:
+            kwargs["decode"] = DecodeConfig.from_dict(data["decode"])
+        if "seed" in data:
+            kwargs["seed"] = int(data["seed"])
+        return cls(**kwargs)
+
+    def merged(self, overrides: dict[str, Any]) -> "ExperimentConfig":
+        """A copy with nested ``overrides`` applied (``{"optim": {"epochs": 3}}``)."""
+        base = self.to_dict()
+        for section, values in overrides.items():
+            if isinstance(values, dict) and isinstance(base.get(section), dict):
+                for key, value in values.items():
+                    if isinstance(value, dict) and isinstance(base[section].get(key), dict):
+                        base[section][key] = {**base[section][key], **value}
+                    else:
+                        base[section][key] = value
+            else:
+                base[section] = values
+        return ExperimentConfig.from_dict(base)

@@ -1,0 +1,248 @@
+"""A full training run: check inputs, prepare videos once, cross-validate, train the deployment model.
+
+`run_experiment` follows the protocol (LOSO by default): per fold it builds the AU graph from the
+fold's non-test subjects when the graph is data-driven (``causal``, ``cooccurrence``), trains with
+inner-validation selection, and spots the test subjects. It writes the model folder (`ModelDirLayout`):
+``model.pt`` (deployment model trained on all subjects), ``graph.json``, ``predictions.csv``
+(out-of-fold), ``metrics.json`` (MEGC table + per-fold rows) and ``config.json``. Work in progress
+lives in ``.resume/`` so that an interrupted run continues with ``resume=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from causalex.checkpoint import ModelBundle, library_versions, save_checkpoint
+from causalex.errors import input_error
+from causalex.fileio import write_text_atomic
+from causalex.labels import Interval, write_predictions_csv
+from causalex.metrics import evaluate_predictions, evaluate_spotting
+from causalex.model.network import build_model
+from causalex.series import AUSeries
+from causalex.spot.scoring import decode_prepared
+from causalex.train.config import ExperimentConfig
+from causalex.train.dataset import PreparedVideo, prepare_video
+from causalex.train.graphs import needs_data, resolve_graph, series_au_names
+from causalex.train.inputs import check_inputs, label_counts
+from causalex.train.loop import train_model
+from causalex.train.protocols import SELECTION_TEST, Fold, final_fold, make_folds
+from causalex.train.selection import fit_durations
+
+log = logging.getLogger(__name__)
+Event = Callable[[dict[str, Any]], None]
+
+
+class ModelDirLayout:
+    """File names inside a model folder.
+
+    Attributes:
+        root: the folder.
+        model: deployment checkpoint (``model.pt``).
+        config: experiment config and run description (``config.json``).
+        graph: AU graph of the deployment model (``graph.json``).
+        predictions: out-of-fold predictions CSV (``predictions.csv``).
+        metrics: MEGC table and per-fold rows (``metrics.json``).
+        resume: work in progress, removed when the run completes (``.resume/``).
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.model = self.root / "model.pt"
+        self.config = self.root / "config.json"
+        self.graph = self.root / "graph.json"
+        self.predictions = self.root / "predictions.csv"
+        self.metrics = self.root / "metrics.json"
+        self.resume = self.root / ".resume"
+
+
+@dataclass
+class ExperimentResult:
+    """What `run_experiment` produced."""
+
+    metrics: dict[str, Any]
+    folds: list[dict[str, Any]]
+    predictions: list[Interval]
+    layout: ModelDirLayout
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _emit(on_event: Event | None, **event: Any) -> None:
+    if on_event is not None:
+        on_event(event)
+
+
+def _prepare_all(series: list[AUSeries], labels: list[Interval], au_names: list[str], config: ExperimentConfig,
+                 subjects: dict[str, str], on_event: Event | None) -> list[PreparedVideo]:
+    by_video: dict[str, list[Interval]] = {}
+    for iv in labels:
+        by_video.setdefault(iv.video, []).append(iv)
+    out = []
+    for i, s in enumerate(series):
+        v = prepare_video(s, au_names, config.data, config.features, by_video.get(s.video, []),
+                          config.model.emotion_classes)
+        v.subject = subjects[s.video]
+        out.append(v)
+        _emit(on_event, kind="prepare", done=i + 1, total=len(series))
+    return out
+
+
+def _start_dir(layout: ModelDirLayout, run_doc: dict[str, Any], resume: bool) -> None:
+    """Refuse to overwrite a finished or different run; create ``.resume/`` with the run description."""
+    saved = layout.resume / "run.json"
+    if resume and saved.exists():
+        previous = json.loads(saved.read_text(encoding="utf-8"))
+        if previous.get("config") != run_doc["config"] or previous.get("graph_spec") != run_doc["graph_spec"]:
+            raise input_error(layout.root, "cannot resume: the config or graph differs from the interrupted run")
+        return
+    if layout.model.exists() or layout.metrics.exists():
+        raise input_error(layout.root, "already holds a trained model; choose another output folder")
+    if layout.resume.exists() and not resume:
+        raise input_error(layout.root, "holds an interrupted run; pass --resume to continue it")
+    write_text_atomic(saved, json.dumps(run_doc, indent=2) + "\n")
+
+
+def _fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[PreparedVideo]:
+    wanted = set(subjects)
+    return [v for v in videos if v.subject in wanted]
+
+
+def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries], labels: list[Interval],
+                au_names: list[str], graph_spec: str, config: ExperimentConfig, device: torch.device, seed: int,
+                layout: ModelDirLayout, on_event: Event | None):
+    non_test = fold.train_subjects + [s for s in fold.val_subjects if s not in fold.test_subjects]
+    fit_series = [s for s, v in zip(series, videos) if v.subject in set(non_test)]
+    fit_videos = {s.video for s in fit_series}
+    graph = resolve_graph(graph_spec, fit_series, [iv for iv in labels if iv.video in fit_videos], au_names,
+                          config.graph)
+    train_v, val_v = _fold_videos(videos, fold.train_subjects), _fold_videos(videos, fold.val_subjects)
+    decode = fit_durations([iv for v in train_v + val_v for iv in v.labels if v.subject not in fold.test_subjects],
+                           {v.video: v.source_fps for v in videos}, config.decode)
+
+    def on_epoch(record: dict[str, Any]) -> None:
+        _emit(on_event, kind="epoch", fold=fold.name, epochs=config.optim.epochs, **record)
+
+    result = train_model(train_v, val_v, graph.adjacency_for(au_names), au_names, config, decode, device, seed,
+                         on_epoch=on_epoch, state_path=layout.resume / f"{fold.name}.state.pt")
+    for kind, thr in result.thresholds.items():
+        setattr(decode, kind, replace(decode.for_type(kind), threshold=float(thr)))
+    return graph, decode, result
+
+
+def _fold_record(fold: Fold, result, preds: list[Interval], truth: list[Interval]) -> dict[str, Any]:
+    scores = evaluate_spotting(preds, truth).to_json()
+    return {"fold": fold.name, "test_subjects": fold.test_subjects, "val_subjects": fold.val_subjects,
+            "selection": fold.selection, "best_epoch": result.best_epoch, "val_f1": result.val_f1,
+            "thresholds": result.thresholds, "micro_f1": scores["micro"]["f1"], "macro_f1": scores["macro"]["f1"],
+            "overall_f1": scores["overall"]["f1"], "n_pred": scores["overall"]["n_pred"],
+            "n_gt": scores["overall"]["n_gt"], "tp": scores["overall"]["tp"]}
+
+
+def _interval_json(iv: Interval) -> list:
+    return [iv.video, iv.onset, iv.apex, iv.offset, iv.type, iv.emotion, iv.score]
+
+
+def run_experiment(series: list[AUSeries], labels: list[Interval], config: ExperimentConfig, graph_spec: str,
+                   output_dir: str | Path, device: torch.device, *, labels_path: str | None = None,
+                   resume: bool = False, on_event: Event | None = None, command: str = "") -> ExperimentResult:
+    """Cross-validate, train the deployment model and write the model folder.
+
+    Args:
+        series: every AU series (one per video).
+        labels: every labelled interval (source frames).
+        config: the experiment settings.
+        graph_spec: a graph file path or a variant name (causal, cooccurrence, facs, full, none).
+        output_dir: the model folder.
+        device: where to train.
+        labels_path: the labels file (named in error messages).
+        resume: continue an interrupted run in ``output_dir``.
+        on_event: progress callback (dicts with ``kind``: prepare, fold_start, epoch, fold_done, final_done).
+        command: the command line, stored in config.json.
+
+    Raises:
+        InputError: bad inputs (checked before anything is written) or an unresumable output folder.
+    """
+    layout = ModelDirLayout(Path(output_dir))
+    subjects = check_inputs(series, labels, labels_path)
+    au_names = series_au_names(graph_spec, series)
+    config.model.in_features = config.features.n_features
+    videos = _prepare_all(series, labels, au_names, config, subjects, on_event)
+    counts = label_counts(labels, subjects)
+    folds = make_folds(sorted(set(subjects.values())), counts, config.protocol, config.seed)
+    if not needs_data(graph_spec):
+        resolve_graph(graph_spec, series, labels, au_names, config.graph)  # a bad graph file fails early
+    run_doc = {"config": config.to_dict(), "graph_spec": graph_spec, "au_names": au_names,
+               "videos": [s.video for s in series], "command": command}
+    _start_dir(layout, run_doc, resume)
+
+    all_preds: list[Interval] = []
+    records = []
+    for i, fold in enumerate(folds):
+        done_path = layout.resume / f"{fold.name}.json"
+        if done_path.exists():
+            doc = json.loads(done_path.read_text(encoding="utf-8"))
+            preds = [Interval(video=v, onset=s, apex=a, offset=e, type=t, emotion=em, score=sc)
+                     for v, s, a, e, t, em, sc in doc["predictions"]]
+            records.append(doc["record"])
+            all_preds.extend(preds)
+            _emit(on_event, kind="fold_done", index=i + 1, total=len(folds), record=doc["record"], resumed=True)
+            continue
+        _emit(on_event, kind="fold_start", fold=fold.name, index=i + 1, total=len(folds), epochs=config.optim.epochs)
+        graph, decode, result = _train_fold(fold, videos, series, labels, au_names, graph_spec, config, device,
+                                            config.seed + i, layout, on_event)
+        model = build_model(config.model, graph.adjacency_for(au_names)).to(device)
+        model.load_state_dict(result.state_dict)
+        test_v = _fold_videos(videos, fold.test_subjects)
+        preds = [iv for v in test_v for iv in decode_prepared(model, v, config, decode, device, au_names)]
+        record = _fold_record(fold, result, preds, [iv for v in test_v for iv in v.labels])
+        write_text_atomic(done_path, json.dumps({"record": record, "predictions": [_interval_json(p) for p in preds]}))
+        (layout.resume / f"{fold.name}.state.pt").unlink(missing_ok=True)
+        records.append(record)
+        all_preds.extend(preds)
+        _emit(on_event, kind="fold_done", index=i + 1, total=len(folds), record=record, resumed=False)
+
+    truth = [iv for v in videos for iv in v.labels]
+    scores = evaluate_predictions(all_preds, truth)
+    optimistic = config.protocol.select_on_test
+    metrics = {**scores.to_json(), "protocol": config.protocol.protocol, "n_folds": len(folds),
+               "selection": SELECTION_TEST if optimistic else "inner-validation", "optimistic_selection": optimistic,
+               "graph": graph_spec, "folds": records, "versions": library_versions()}
+    if optimistic:
+        metrics["warning"] = ("epoch and thresholds were chosen on the TEST subjects (--select-on-test): "
+                              "these numbers are optimistic and not comparable to inner-validation results")
+
+    final = None
+    if config.protocol.final_model:
+        fold = final_fold(sorted(set(subjects.values())), counts, config.protocol, config.seed)
+        _emit(on_event, kind="fold_start", fold="final", index=len(folds), total=len(folds),
+              epochs=config.optim.epochs)
+        graph, decode, result = _train_fold(fold, videos, series, labels, au_names, graph_spec, config, device,
+                                            config.seed + 10_000, layout, on_event)
+        final = ModelBundle(config=config, au_names=au_names, graph=graph, working_fps=config.data.working_fps,
+                            decode=decode, state_dict=result.state_dict,
+                            meta={"trained_on": fold.train_subjects, "validated_on": fold.val_subjects,
+                                  "best_epoch": result.best_epoch, "val_f1": result.val_f1,
+                                  "selection": fold.selection, "history": result.history,
+                                  "cross_validation": {k: metrics[k] for k in ("micro", "macro", "overall")}})
+        metrics["final_model"] = {"trained_on": fold.train_subjects, "validated_on": fold.val_subjects,
+                                  "best_epoch": result.best_epoch, "val_f1": result.val_f1,
+                                  "thresholds": result.thresholds}
+        _emit(on_event, kind="final_done", best_epoch=result.best_epoch, val_f1=result.val_f1)
+
+    fps_of = {s.video: s.fps for s in series}
+    write_predictions_csv(layout.predictions, sorted(all_preds, key=lambda iv: (iv.video, iv.onset, iv.type)), fps_of)
+    if final is not None:
+        save_checkpoint(layout.model, final)
+        final.graph.save(layout.graph)
+    write_text_atomic(layout.config, json.dumps({**run_doc, "device": str(device), "versions": library_versions()},
+                                                indent=2) + "\n")
+    write_text_atomic(layout.metrics, json.dumps(metrics, indent=2) + "\n")
+    shutil.rmtree(layout.resume, ignore_errors=True)
+    return ExperimentResult(metrics=metrics, folds=records, predictions=all_preds, layout=layout)
+

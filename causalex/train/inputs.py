@@ -1,0 +1,59 @@
+"""Checks of a training run's inputs, done before anything is written."""
+
+from __future__ import annotations
+
+from causalex.errors import input_error
+from causalex.labels import EXPRESSION_TYPES, Interval
+from causalex.series import AUSeries
+from causalex.train.dataset import series_origin
+
+
+def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: str | None = None) -> dict[str, str]:
+    """Check that labels and series fit together and find each video's subject.
+
+    Args:
+        series: the AU series, one per video.
+        labels: the labelled intervals, in file order.
+        labels_path: the labels file (named in messages).
+
+    Returns:
+        ``{video: subject}`` for every series.
+
+    Raises:
+        InputError: no series or labels, labels naming a video that has no series, a video without a
+            subject id, or a subject in the labels that contradicts its series.
+    """
+    where = labels_path or "labels"
+    if not series:
+        raise input_error(None, "no AU series given")
+    if not labels:
+        raise input_error(where, "holds no labelled interval")
+    known = {s.video: s for s in series}
+    missing = [(row, iv.video) for row, iv in enumerate(labels, start=1) if iv.video not in known]
+    if missing:
+        row, video = missing[0]
+        others = sorted({v for _, v in missing} - {video})
+        more = f" (and {len(others)} more unknown video(s): {', '.join(others[:5])})" if others else ""
+        raise input_error(where, f"video {video!r} has no AU series among the {len(series)} given{more}", row)
+    subjects = {s.video: s.subject for s in series}
+    for row, iv in enumerate(labels, start=1):
+        if not iv.subject:
+            continue
+        have = subjects[iv.video]
+        if have and have != iv.subject:
+            raise input_error(where, f"subject {iv.subject!r} of video {iv.video!r} differs from its AU series' "
+                                     f"subject {have!r}", row)
+        subjects[iv.video] = iv.subject
+    for s in series:
+        if not subjects[s.video]:
+            raise input_error(series_origin(s), f"video {s.video!r} has no subject id (needed to split by subject); "
+                                                f"give it in the labels' subject column")
+    return subjects
+
+
+def label_counts(labels: list[Interval], subjects: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Labelled expressions per subject and type: ``{subject: {"micro": n, "macro": n}}``."""
+    out = {s: dict.fromkeys(EXPRESSION_TYPES, 0) for s in set(subjects.values())}
+    for iv in labels:
+        out[subjects[iv.video]][iv.type] += 1
+    return out

@@ -1,0 +1,239 @@
+"""Train one model: AdamW with warm-up + cosine decay, focal losses, per-epoch validation and selection.
+
+`train_model` fits the weights on training videos, scores the validation videos after every epoch,
+chooses the decoding thresholds there, and keeps the epoch with the best validation F1. It can save a
+resumable state after every epoch and continue from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from causalex.checkpoint import load_training_state, save_training_state
+from causalex.labels import Interval
+from causalex.model.dynamic_graph import discover_adjacency
+from causalex.model.inference import predict_frame_scores
+from causalex.model.network import SpottingNet, build_model
+from causalex.model.outputs import SPOT_CHANNELS
+from causalex.spot.decoding import DecodeConfig
+from causalex.train.config import ExperimentConfig
+from causalex.train.dataset import PreparedVideo, WindowSampler
+from causalex.train.losses import emotion_loss, make_loss
+from causalex.spot.scoring import decode_prepared
+from causalex.train.selection import ThresholdChoice, choose_thresholds
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """Outcome of `train_model`.
+
+    Attributes:
+        state_dict: weights of the selected epoch (CPU tensors).
+        best_epoch: selected epoch, 1-based.
+        thresholds: per-type score thresholds chosen on validation.
+        val_f1: overall validation F1 at the selected epoch (None without validation videos).
+        history: one dict per epoch (loss, validation F1, thresholds, seconds).
+    """
+
+    state_dict: dict[str, torch.Tensor]
+    best_epoch: int
+    thresholds: dict[str, float]
+    val_f1: float | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU raises ValueError."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but no CUDA GPU is available (use auto or cpu)")
+    if device not in ("cpu",) and not device.startswith("cuda"):
+        raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda")
+    return torch.device(device)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch (CPU and CUDA) for repeatable runs."""
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def _lr_factor(step: int, total: int, warmup: int) -> float:
+    if warmup > 0 and step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _channel_weights(micro_weight: float, device: torch.device) -> torch.Tensor:
+    return torch.tensor([micro_weight if c.startswith("micro") else 1.0 for c in SPOT_CHANNELS], device=device)
+
+
+def validate(model: SpottingNet, videos: list[PreparedVideo], config: ExperimentConfig, decode: DecodeConfig,
+             device: torch.device, node_names: list[str]) -> ThresholdChoice:
+    """Score validation videos and choose the thresholds there (objective ``protocol.selection_metric``)."""
+    preds: list[Interval] = []
+    truth: list[Interval] = []
+    for v in videos:
+        preds.extend(decode_prepared(model, v, config, decode, device, node_names,
+                                     thresholds={"micro": 0.0, "macro": 0.0}))
+        truth.extend(v.labels)
+    defaults = {"micro": decode.micro.threshold, "macro": decode.macro.threshold}
+    return choose_thresholds(preds, truth, defaults, objective=config.protocol.selection_metric)
+
+
+class WeightAverage:
+    """Exponential moving average of a model's weights (buffers copied as they are).
+
+    The decay at update n is ``min(decay, (1 + n) / (10 + n))``, so that short runs average over their
+    own few steps rather than over the initial weights.
+
+    Args:
+        model: the model being trained.
+        decay: weight of the old average at each update (0 = the average is the model itself).
+    """
+
+    def __init__(self, model: SpottingNet, decay: float) -> None:
+        self.decay = decay
+        self.updates = 0
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: SpottingNet) -> None:
+        """Blend the current weights into the average."""
+        self.updates += 1
+        decay = min(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point and decay > 0:
+                self.shadow[k].mul_(decay).add_(v.detach(), alpha=1.0 - decay)
+            else:
+                self.shadow[k].copy_(v)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """CPU copy of the averaged weights."""
+        return {k: v.detach().cpu().clone() for k, v in self.shadow.items()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor], updates: int) -> None:
+        """Restore an average saved with `state_dict` after ``updates`` updates."""
+        self.updates = updates
+        for k, v in state.items():
+            self.shadow[k].copy_(v)
+
+
+def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVideo], adjacency: np.ndarray,
+                node_names: list[str], config: ExperimentConfig, decode: DecodeConfig, device: torch.device,
+                seed: int, on_epoch: Callable[[dict[str, Any]], None] | None = None,
+                state_path: str | os.PathLike | None = None) -> TrainResult:
+    """Fit one model and select its epoch and thresholds on ``val_videos``.
+
+    Args:
+        train_videos: labelled videos the weights are fitted on.
+        val_videos: labelled videos for selection (empty: last epoch, config thresholds).
+        adjacency: ``[K, K]`` AU graph (ignored per batch with the dynamic option).
+        node_names: the K AU names.
+        config: the experiment settings.
+        decode: decoding settings (duration bounds already fitted).
+        device: where to train.
+        seed: seeds the weights and the window draws.
+        on_epoch: called after every epoch with the epoch's record.
+        state_path: where to keep a resumable state; an existing state there is resumed.
+    """
+    opt_cfg = config.optim
+    if opt_cfg.threads > 0:
+        torch.set_num_threads(opt_cfg.threads)
+    seed_everything(seed)
+    model = build_model(config.model, adjacency).to(device)
+    rng = np.random.default_rng(seed)
+    sampler = WindowSampler(train_videos, config.data, rng)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=opt_cfg.lr, weight_decay=opt_cfg.weight_decay)
+    spot_loss = make_loss(opt_cfg.loss, gamma=opt_cfg.focal_gamma, label_smoothing=opt_cfg.label_smoothing)
+    weights = _channel_weights(opt_cfg.micro_weight, device)
+    use_amp = opt_cfg.amp and device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    steps_per_epoch = max(1, math.ceil(len(sampler.epoch()) / opt_cfg.batch_size))
+    total_steps = steps_per_epoch * opt_cfg.epochs
+    warmup = int(opt_cfg.warmup_epochs * steps_per_epoch)
+    average = WeightAverage(model, opt_cfg.ema_decay)
+    evaluated = build_model(config.model, adjacency).to(device)  # holds the averaged weights for validation
+
+    start_epoch, step, history = 0, 0, []
+    best: dict[str, Any] = {"score": -1.0, "f1": None, "epoch": 0, "state": None, "thresholds": None}
+    if state_path is not None and os.path.exists(state_path):
+        state = load_training_state(state_path)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scaler.load_state_dict(state["scaler"])
+        average.load_state_dict(state["average"], state["step"])
+        start_epoch, step, history, best = state["epoch"], state["step"], state["history"], state["best"]
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        log.info("resumed training from %s at epoch %d", state_path, start_epoch + 1)
+
+    for epoch in range(start_epoch, opt_cfg.epochs):
+        t0 = time.perf_counter()
+        model.train()
+        total, n_batches = 0.0, 0
+        for windows in sampler.batches(opt_cfg.batch_size):
+            batch = sampler.collate(windows).to(device)
+            for group in optimizer.param_groups:
+                group["lr"] = opt_cfg.lr * _lr_factor(step, total_steps, warmup)
+            adj = discover_adjacency(batch.x, node_names, config.model) if config.model.dynamic else None
+            with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
+                out = model(batch.x, adj)
+            loss = spot_loss(out["spot"], batch.spot, batch.loss_mask, weights)
+            if opt_cfg.emotion_weight > 0:
+                loss = loss + opt_cfg.emotion_weight * emotion_loss(out["emotion"], batch.emotion, batch.loss_mask,
+                                                                    opt_cfg.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if opt_cfg.grad_clip > 0:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), opt_cfg.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            average.update(model)
+            total += float(loss.detach())
+            n_batches += 1
+            step += 1
+        record: dict[str, Any] = {"epoch": epoch + 1, "loss": total / max(1, n_batches)}
+        if val_videos and (epoch + 1 >= opt_cfg.validate_from * opt_cfg.epochs or epoch + 1 == opt_cfg.epochs):
+            evaluated.load_state_dict(average.shadow)
+            choice = validate(evaluated, val_videos, config, decode, device, node_names)
+            record.update(val_f1=choice.f1, val_score=choice.score, thresholds=choice.thresholds,
+                          val_counts={k: list(v) for k, v in choice.counts.items()})
+            if choice.score >= best["score"]:
+                best = {"score": choice.score, "f1": choice.f1, "epoch": epoch + 1, "thresholds": choice.thresholds,
+                        "state": average.state_dict()}
+        record["seconds"] = time.perf_counter() - t0
+        history.append(record)
+        log.debug("epoch %d: %s", epoch + 1, record)
+        if state_path is not None:
+            save_training_state(state_path, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
+                "average": average.state_dict(),
+                "epoch": epoch + 1, "step": step, "history": history, "best": best,
+                "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()})
+        if on_epoch is not None:
+            on_epoch(record)
+
+    if best["state"] is None:  # no validation videos: the last epoch, the configured thresholds
+        return TrainResult(state_dict=average.state_dict(),
+                           best_epoch=opt_cfg.epochs,
+                           thresholds={"micro": decode.micro.threshold, "macro": decode.macro.threshold},
+                           val_f1=None, history=history)
+    return TrainResult(state_dict=best["state"], best_epoch=best["epoch"], thresholds=dict(best["thresholds"]),
+                       val_f1=best["f1"], history=history)
+

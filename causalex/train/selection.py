@@ -1,0 +1,142 @@
+"""Model selection on validation subjects: score thresholds per type, and duration bounds from labels.
+
+`choose_thresholds` decodes once with every candidate kept, then finds the pair of per-type score
+thresholds that maximises the overall MEGC F1 on the validation videos (on a grid, with the F1 surface
+smoothed over neighbouring thresholds so that one lucky interval does not decide). It never sees test
+subjects unless the caller passes them (the explicitly named ``select_on_test`` option).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.ndimage import uniform_filter
+
+from causalex.labels import EXPRESSION_TYPES, Interval
+from causalex.metrics.overlap import SPOTTING_IOU, matched_groups, passes
+from causalex.spot.decoding import DecodeConfig
+
+THRESHOLD_GRID = np.round(np.arange(0.02, 0.99, 0.02), 2)
+
+
+@dataclass
+class ThresholdChoice:
+    """Selected thresholds and the validation scores they give.
+
+    Attributes:
+        thresholds: ``{"micro": thr, "macro": thr}``.
+        f1: overall F1 at those thresholds (unsmoothed).
+        counts: ``{type: (tp, n_pred, n_gt)}`` at those thresholds.
+        score: value of the objective (overall F1, or the mean of the per-type F1s), used to pick epochs.
+    """
+
+    thresholds: dict[str, float]
+    f1: float
+    counts: dict[str, tuple[int, int, int]]
+    score: float = 0.0
+
+
+OBJECTIVES = ("overall", "type_mean")
+
+
+def _f1(tp, n_pred, n_gt):
+    return np.where(n_pred + n_gt > 0, 2.0 * tp / np.maximum(n_pred + n_gt, 1), 0.0)
+
+
+def _type_counts(preds: list[Interval], truth: list[Interval], grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """TP and #predictions at every grid threshold for one type. Shapes: returns ``[G], [G]`` and n_gt."""
+    scores = np.array([p.score for p in preds], np.float64)
+    best = np.full(len(truth), -np.inf)  # best score of a prediction matching each ground truth
+    for pred_idx, gt_idx, ious in matched_groups(preds, truth):
+        ok = passes(ious, SPOTTING_IOU)  # [P, G]
+        s = scores[pred_idx][:, None]
+        cand = np.where(ok, s, -np.inf).max(0)
+        best[gt_idx] = np.maximum(best[gt_idx], cand)
+    tp = (best[None, :] >= grid[:, None] - 1e-12).sum(1)
+    n_pred = (scores[None, :] >= grid[:, None] - 1e-12).sum(1)
+    return tp, n_pred, len(truth)
+
+
+def choose_thresholds(predictions: list[Interval], ground_truth: list[Interval],
+                      defaults: dict[str, float], grid: np.ndarray = THRESHOLD_GRID,
+                      smooth: int = 3, objective: str = "overall") -> ThresholdChoice:
+    """Per-type score thresholds that maximise the validation objective.
+
+    Args:
+        predictions: decoded intervals with every candidate kept (threshold 0), all validation videos.
+        ground_truth: the validation labels.
+        defaults: thresholds used for a type that has no validation ground truth.
+        grid: candidate thresholds.
+        smooth: width of the moving average over the F1 surface (1 = none).
+        objective: ``overall`` (pooled F1, thresholds chosen jointly) or ``type_mean`` (each type's F1
+            maximised on its own; the score is their mean over the types that have ground truth).
+
+    Returns:
+        The choice and its (unsmoothed) validation F1 and counts.
+
+    Raises:
+        ValueError: unknown objective.
+    """
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown selection objective {objective!r}; valid: {', '.join(OBJECTIVES)}")
+    per_type = {}
+    for kind in EXPRESSION_TYPES:
+        preds = [p for p in predictions if p.type == kind]
+        truth = [g for g in ground_truth if g.type == kind]
+        per_type[kind] = _type_counts(preds, truth, grid)
+    (tp_a, np_a, ng_a), (tp_b, np_b, ng_b) = per_type["micro"], per_type["macro"]
+    fixed = {}
+    for kind, (tp, npred, ngt) in per_type.items():
+        if ngt == 0:
+            fixed[kind] = int(np.argmin(np.abs(grid - defaults.get(kind, 0.5))))
+    tp = tp_a[:, None] + tp_b[None, :]  # [G, G]
+    npred = np_a[:, None] + np_b[None, :]
+    ngt = ng_a + ng_b
+    f1 = _f1(tp, npred, ngt)
+    if objective == "type_mean":
+        f1_a, f1_b = _f1(tp_a, np_a, ng_a), _f1(tp_b, np_b, ng_b)  # [G] each
+        n_types = max(1, (ng_a > 0) + (ng_b > 0))
+        target = (f1_a[:, None] + f1_b[None, :]) / n_types
+    else:
+        target = f1
+    surface = uniform_filter(target, size=smooth, mode="nearest") if smooth > 1 else target
+    allowed = np.ones_like(surface, bool)
+    if "micro" in fixed:
+        allowed[:] = False
+        allowed[fixed["micro"], :] = True
+    if "macro" in fixed:
+        col = np.zeros_like(allowed)
+        col[:, fixed["macro"]] = True
+        allowed &= col
+    surface = np.where(allowed, surface + 1e-9 * target, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(surface)), surface.shape)
+    counts = {"micro": (int(tp_a[i]), int(np_a[i]), ng_a), "macro": (int(tp_b[j]), int(np_b[j]), ng_b)}
+    return ThresholdChoice(thresholds={"micro": float(grid[i]), "macro": float(grid[j])}, f1=float(f1[i, j]),
+                           counts=counts, score=float(target[i, j]))
+
+
+def fit_durations(labels: list[Interval], fps_of: dict[str, float], decode: DecodeConfig,
+                  margin: float = 0.15, min_labels: int = 5) -> DecodeConfig:
+    """Decoding duration bounds from the training labels (2nd-98th percentile, widened by ``margin``).
+
+    Args:
+        labels: training intervals (source frames).
+        fps_of: frame rate of each labelled video.
+        decode: current settings; a type with fewer than ``min_labels`` labels keeps its bounds.
+        margin: relative widening of the bounds.
+        min_labels: labels needed to fit a type.
+
+    Returns:
+        A copy of ``decode`` with fitted ``min_duration_s`` / ``max_duration_s``.
+    """
+    out = DecodeConfig.from_dict(decode.to_dict())  # a deep copy: the caller's settings stay as they are
+    for kind in EXPRESSION_TYPES:
+        secs = np.array([iv.length / fps_of[iv.video] for iv in labels if iv.type == kind and iv.video in fps_of])
+        if secs.size < min_labels:
+            continue
+        lo, hi = np.percentile(secs, [2, 98])
+        cfg = replace(decode.for_type(kind), min_duration_s=float(lo * (1 - margin)),
+                      max_duration_s=float(hi * (1 + margin)))
+        setattr(out, kind, cfg)
+    return out

@@ -1,0 +1,119 @@
+"""`causalex spot`: spot expressions in AU series, OpenFace CSVs or videos with a trained model."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from causalex_cli.common import console, err_console, handle_errors, info, progress
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".m4v")
+
+
+class Method(str, enum.Enum):
+    """Spotting method."""
+
+    model = "model"
+    threshold = "threshold"
+
+
+def _load_inputs(paths: list[Path], input_fps: Optional[float]):
+    """AU series of every input; videos are extracted first (causalex.extract)."""
+    from causalex.errors import input_error
+    from causalex.readers import load_series_inputs
+
+    videos = [p for p in paths if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
+    others = [p for p in paths if p not in videos]
+    series = load_series_inputs(others, fps=input_fps) if others else []
+    if videos:
+        try:
+            from causalex.extract import extract_video
+        except ImportError as exc:
+            raise input_error(videos[0], f"video input needs the extractor (causalex.extract: {exc}); extract AU "
+                                         "series first with `causalex extract`") from None
+        for path in videos:
+            info(f"extracting AUs from {path} ...")
+            s = extract_video(path)
+            s.meta.setdefault("file", str(path))
+            series.append(s)
+    seen: dict[str, str] = {}
+    for s in series:
+        if s.video in seen:
+            raise input_error(s.meta.get("file", s.video), f"video id {s.video!r} appears twice "
+                                                           f"(also in {seen[s.video]})")
+        seen[s.video] = str(s.meta.get("file", s.video))
+    return series
+
+
+@handle_errors
+def spot(
+    paths: list[Path] = typer.Argument(..., metavar="MODEL INPUT...",
+                                       help="A model folder (or model.pt) followed by AU series, OpenFace CSVs, "
+                                            "videos or folders. With --method threshold, inputs only."),
+    output: Path = typer.Option(..., "-o", "--output", help="Predictions CSV to write."),
+    method: Method = typer.Option(Method.model, "--method", help="model (trained) or threshold (untrained "
+                                                                 "baseline, needs no model)."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Also write a per-video score plot (PNG)."),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    input_fps: Optional[float] = typer.Option(None, "--input-fps", min=0.001,
+                                              help="Frame rate of CSV inputs that carry none (py-feat)."),
+) -> None:
+    """Spot macro- and micro-expressions and write the predictions CSV (video, onset, apex, offset, type,
+    score, emotion, onset_s, offset_s). Inputs are resampled to the model's working frame rate and the
+    intervals mapped back to each input's own frames.
+
+    Example: causalex spot runs/casme2 series/ -o predictions.csv --plot scores.png
+    """
+    from causalex.errors import InputError
+    from causalex.labels import write_predictions_csv
+    from causalex.spot.spotter import make_spotter
+    from causalex.train.loop import resolve_device
+
+    if method == Method.model:
+        if len(paths) < 2:
+            raise InputError("spot needs a MODEL and at least one INPUT (or --method threshold with inputs only)")
+        model_path, inputs = paths[0], paths[1:]
+        try:
+            torch_device = resolve_device(device)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        spotter = make_spotter("model", model=model_path, device=torch_device)
+    else:
+        inputs = paths
+        spotter = make_spotter("threshold")
+        err_console.print("[bold yellow]note:[/] --method threshold runs an UNTRAINED threshold spotter "
+                          "(robust AU activity): a baseline, not the trained model.")
+    series = _load_inputs(inputs, input_fps)
+    spotter.check_inputs(series)  # AU set and length checked for every input before any work
+
+    found, tracks = [], []
+    with progress() as bar:
+        task = bar.add_task("spotting", total=len(series))
+        for s in series:
+            intervals, track = spotter.spot_one(s)
+            found.extend(intervals)
+            tracks.append(track)
+            bar.advance(task)
+    write_predictions_csv(output, found, {s.video: s.fps for s in series})
+    if plot is not None:
+        from causalex.spot.plot import plot_score_tracks
+
+        plot_score_tracks(tracks, plot, title=f"causalex spot ({method.value})")
+
+    table = Table(title=f"spotted intervals ({method.value})", title_justify="left")
+    for name in ("video", "micro", "macro"):
+        table.add_column(name, justify="left" if name == "video" else "right")
+    for s in series:
+        mine = [iv for iv in found if iv.video == s.video]
+        table.add_row(s.video, str(sum(iv.type == "micro" for iv in mine)), str(sum(iv.type == "macro" for iv in mine)))
+    console.print(table)
+    info(f"wrote {output} ({len(found)} intervals)" + (f" and {plot}" if plot else ""))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``spot`` command to the app."""
+    app.command("spot")(spot)

@@ -1,0 +1,177 @@
+"""`causalex train`: cross-validated training of the AU-graph spotter, and the deployment model."""
+
+from __future__ import annotations
+
+import enum
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from causalex_cli.common import console, err_console, handle_errors, info, progress
+
+
+class Protocol(str, enum.Enum):
+    """Evaluation protocol."""
+
+    loso = "loso"
+    kfold = "kfold"
+    split = "split"
+
+
+def _overrides(config_file: Optional[Path]) -> dict:
+    from causalex.errors import input_error, require_file
+
+    if config_file is None:
+        return {}
+    require_file(config_file, "config file")
+    try:
+        doc = json.loads(config_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise input_error(config_file, f"not a JSON file ({exc})") from None
+    if not isinstance(doc, dict):
+        raise input_error(config_file, "must hold a JSON object of config sections")
+    return doc
+
+
+def _fold_table(records: list[dict], optimistic: bool) -> Table:
+    title = "per-fold results" + (" (epoch/thresholds chosen on TEST subjects: optimistic)" if optimistic else
+                                  " (epoch/thresholds chosen on inner-validation subjects)")
+    table = Table(title=title, title_justify="left")
+    for name in ("fold", "test", "val", "epoch", "val F1", "thr micro/macro", "micro F1", "macro F1", "F1",
+                 "TP/pred/GT"):
+        table.add_column(name, justify="left" if name in ("fold", "test", "val") else "right")
+    for r in records:
+        val = "test" if r["selection"].startswith("test") else str(len(r["val_subjects"]))
+        vf1 = "-" if r["val_f1"] is None else f"{r['val_f1']:.3f}"
+        table.add_row(r["fold"], ",".join(r["test_subjects"]), val, str(r["best_epoch"]), vf1,
+                      f"{r['thresholds']['micro']:.2f}/{r['thresholds']['macro']:.2f}", f"{r['micro_f1']:.3f}",
+                      f"{r['macro_f1']:.3f}", f"{r['overall_f1']:.3f}", f"{r['tp']}/{r['n_pred']}/{r['n_gt']}")
+    return table
+
+
+def _megc_table(metrics: dict) -> Table:
+    table = Table(title="MEGC spotting, out-of-fold predictions (IoU >= 0.5)", title_justify="left")
+    for name in ("", "TP", "pred", "GT", "precision", "recall", "F1"):
+        table.add_column(name, justify="left" if not name else "right")
+    for row in ("micro", "macro", "overall"):
+        m = metrics[row]
+        table.add_row(row, str(m["tp"]), str(m["n_pred"]), str(m["n_gt"]), f"{m['precision']:.4f}",
+                      f"{m['recall']:.4f}", f"{m['f1']:.4f}", style="bold" if row == "overall" else None)
+    return table
+
+
+@handle_errors
+def train(
+    series: list[Path] = typer.Argument(..., help="AU series: .parquet / OpenFace / py-feat CSV files or folders."),
+    labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Model folder to create."),
+    graph: str = typer.Option("causal", "--graph", help="AU graph: a graph JSON file, or causal | cooccurrence | "
+                                                        "facs | full | none (data-driven graphs are rebuilt per "
+                                                        "fold from training subjects only)."),
+    protocol: Protocol = typer.Option(Protocol.loso, "--protocol", help="loso (default), kfold or split."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Folds of --protocol kfold."),
+    test_subjects: str = typer.Option("", "--test-subjects", help="Comma-separated test subjects of --protocol split."),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Training epochs (default from the config)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same run)."),
+    fps: Optional[float] = typer.Option(None, "--fps", min=1.0, help="Working frame rate (default 30)."),
+    input_fps: Optional[float] = typer.Option(None, "--input-fps", min=0.001,
+                                              help="Frame rate of CSV inputs that carry none (py-feat)."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="JSON overrides, e.g. "
+                                                                      '{"optim": {"lr": 0.001}}.'),
+    dynamic: bool = typer.Option(False, "--dynamic", help="Re-discover the AU graph per batch (fast FCI engine)."),
+    select_on_test: bool = typer.Option(False, "--select-on-test",
+                                        help="OPTIMISTIC: choose epoch and thresholds on the test subjects, as "
+                                             "published papers do (flagged in all outputs)."),
+    no_final: bool = typer.Option(False, "--no-final", help="Skip the deployment model (cross-validation only)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in the output folder."),
+    threads: int = typer.Option(0, "--threads", min=0, help="Torch CPU threads (0: torch default)."),
+) -> None:
+    """Train the spotter with leave-one-subject-out (default), k-fold or an explicit split. In every fold
+    the epoch and the decoding thresholds are chosen on inner-validation subjects; out-of-fold predictions
+    and the MEGC table go to the model folder, with the deployment model trained on all subjects.
+
+    Example: causalex train corpus/ --labels corpus/labels.csv --graph causal -o runs/casme2
+    """
+    from causalex.errors import InputError
+    from causalex.labels import read_labels_csv
+    from causalex.readers import load_series_inputs
+    from causalex.train.config import ExperimentConfig
+    from causalex.train.experiment import run_experiment
+    from causalex.train.loop import resolve_device
+
+    overrides = _overrides(config_file)
+    try:
+        config = ExperimentConfig().merged(overrides)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{config_file}: {exc}") from None
+    config.seed = seed
+    config.protocol.protocol = protocol.value
+    config.protocol.folds = folds
+    config.protocol.test_subjects = tuple(s.strip() for s in test_subjects.split(",") if s.strip())
+    config.protocol.select_on_test = select_on_test
+    config.protocol.final_model = not no_final
+    config.model.dynamic = dynamic or config.model.dynamic
+    config.optim.threads = threads or config.optim.threads
+    if epochs is not None:
+        config.optim.epochs = epochs
+    if fps is not None:
+        config.data.working_fps = fps
+    try:
+        torch_device = resolve_device(device)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+    all_series = load_series_inputs(series, fps=input_fps)
+    all_labels = read_labels_csv(labels)
+    if select_on_test:
+        err_console.print("[bold yellow]warning:[/] --select-on-test chooses the epoch and thresholds on the test "
+                          "subjects: the scores are optimistic (published-paper protocol), not a fair estimate.")
+    info(f"{len(all_series)} videos, {len(all_labels)} labelled intervals, graph {graph}, protocol "
+         f"{protocol.value}, device {torch_device}")
+
+    with progress() as bar:
+        fold_task = bar.add_task("folds", total=None)
+        epoch_task = bar.add_task("epochs", total=config.optim.epochs)
+        prep_task = bar.add_task("preparing videos", total=len(all_series))
+
+        def on_event(event: dict) -> None:
+            kind = event["kind"]
+            if kind == "prepare":
+                bar.update(prep_task, completed=event["done"])
+            elif kind == "fold_start":
+                bar.update(fold_task, total=event["total"], description=f"fold {event['fold']}")
+                bar.reset(epoch_task, total=event["epochs"])
+            elif kind == "epoch":
+                vf1 = f" val F1 {event['val_f1']:.3f}" if "val_f1" in event else ""
+                bar.update(epoch_task, completed=event["epoch"],
+                           description=f"epoch loss {event['loss']:.3f}{vf1}")
+            elif kind == "fold_done":
+                bar.update(fold_task, completed=event["index"])
+                r = event["record"]
+                if not sys.stderr.isatty():
+                    info(f"fold {r['fold']} ({event['index']}/{event['total']}): F1 {r['overall_f1']:.3f} "
+                         f"(micro {r['micro_f1']:.3f}, macro {r['macro_f1']:.3f}), epoch {r['best_epoch']}"
+                         + (" [resumed]" if event.get("resumed") else ""))
+            elif kind == "final_done" and not sys.stderr.isatty():
+                info(f"deployment model: epoch {event['best_epoch']}")
+
+        result = run_experiment(all_series, all_labels, config, graph, output, torch_device,
+                                labels_path=str(labels), resume=resume, on_event=on_event,
+                                command=" ".join(shlex.quote(a) for a in ["causalex", *sys.argv[1:]]))
+    metrics = result.metrics
+    console.print(_fold_table(result.folds, metrics["optimistic_selection"]))
+    console.print(_megc_table(metrics))
+    if metrics["optimistic_selection"]:
+        err_console.print(f"[bold yellow]warning:[/] {metrics['warning']}")
+    info(f"wrote {output}/ (model.pt, predictions.csv, metrics.json, config.json)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``train`` command to the app."""
+    app.command("train")(train)

@@ -1,0 +1,110 @@
+"""`causalex spot` and the spotting API: model and threshold methods, bad input, plot."""
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from causalex import checkpoint as ckpt
+from causalex.errors import InputError
+from causalex.graph import full_graph
+from causalex.labels import Interval, read_predictions_csv
+from causalex.metrics import evaluate_spotting
+from causalex.model.network import build_model
+from causalex.readers.openface import write_openface_csv
+from causalex.spot.decoding import DecodeConfig
+from causalex.spot.spotter import ModelSpotter, make_spotter, spotter_names
+from causalex.spot.threshold import ThresholdSpotter, activity_curve, runs_above
+from causalex.train.config import ExperimentConfig
+from causalex_cli.main import app
+from test_model_overfit import AUS, planted_series
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A model folder holding an (untrained) checkpoint: enough to test the plumbing."""
+    out = tmp_path_factory.mktemp("model")
+    cfg = ExperimentConfig().merged({"model": {"node_hidden": 4, "temporal_channels": 8, "dilations": [1, 2]},
+                                     "data": {"window_s": 4.0, "context_s": 0.5}})
+    graph = full_graph(AUS)
+    torch.manual_seed(0)
+    model = build_model(cfg.model, graph.adjacency_for(AUS))
+    decode = DecodeConfig()
+    for kind in (decode.micro, decode.macro):  # keep every candidate of the random model
+        kind.threshold = kind.candidate_floor = 0.0
+    ckpt.save_checkpoint(out / "model.pt", ckpt.ModelBundle(cfg, list(AUS), graph, 30.0, decode, model.state_dict()))
+    return out
+
+
+@pytest.fixture()
+def inputs(tmp_path):
+    a = planted_series("va", n_frames=600, events=[(100, 150, {"AU12": 2.0})])
+    b = planted_series("vb", n_frames=1200, fps=60.0, events=[(400, 420, {"AU04": 1.5})])
+    a.save(tmp_path / "va.parquet")
+    write_openface_csv(b, tmp_path / "vb.csv")
+    return tmp_path
+
+
+def test_spot_cli_with_model_writes_predictions_and_plot(model_dir, inputs, tmp_path):
+    out, png = tmp_path / "out" / "pred.csv", tmp_path / "out" / "scores.png"
+    result = CliRunner().invoke(app, ["spot", str(model_dir), str(inputs / "va.parquet"), str(inputs / "vb.csv"),
+                                      "-o", str(out), "--plot", str(png), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    preds = read_predictions_csv(out)
+    assert {p.video for p in preds} == {"va", "vb"}
+    assert max(p.offset for p in preds if p.video == "vb") < 1200  # frames of the 60 fps input
+    assert png.stat().st_size > 1000
+    header = out.read_text().splitlines()[0]
+    assert header.endswith("onset_s,offset_s")
+
+
+def test_spot_refuses_au_mismatch_and_short_video_writing_nothing(model_dir, tmp_path):
+    lacking = planted_series("vc", n_frames=600).select(AUS[:-1])
+    lacking.save(tmp_path / "vc.parquet")
+    out = tmp_path / "pred.csv"
+    result = CliRunner().invoke(app, ["spot", str(model_dir), str(tmp_path / "vc.parquet"), "-o", str(out),
+                                      "--device", "cpu"])
+    assert result.exit_code == 2 and "lacks AU45" in result.output and not out.exists()
+    planted_series("vd", n_frames=60).save(tmp_path / "vd.parquet")
+    result = CliRunner().invoke(app, ["spot", str(model_dir), str(tmp_path / "vd.parquet"), "-o", str(out)])
+    assert result.exit_code == 2 and "shorter than one window" in result.output and not out.exists()
+
+
+def test_spot_cli_threshold_method_needs_no_model(inputs, tmp_path):
+    out = tmp_path / "pred.csv"
+    result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "UNTRAINED" in result.output
+    preds = read_predictions_csv(out)
+    assert any(p.type == "macro" and 90 <= p.apex <= 160 for p in preds)
+
+
+def test_spot_cli_missing_model_and_arguments(inputs, tmp_path):
+    out = tmp_path / "pred.csv"
+    result = CliRunner().invoke(app, ["spot", str(tmp_path / "nomodel"), str(inputs / "va.parquet"), "-o", str(out)])
+    assert result.exit_code == 2 and "model does not exist" in result.output
+    result = CliRunner().invoke(app, ["spot", str(inputs / "va.parquet"), "-o", str(out)])
+    assert result.exit_code == 2 and "needs a MODEL and at least one INPUT" in result.output
+
+
+def test_model_spotter_api_maps_frames_back(model_dir):
+    spotter = ModelSpotter.from_path(model_dir)
+    series = planted_series("ve", n_frames=1200, fps=60.0)
+    found, track = spotter.spot_one(series)
+    assert track.fps == 30.0 and len(track.curves["macro_apex"]) == 600
+    assert all(0 <= iv.onset <= iv.apex <= iv.offset < 1200 for iv in found)
+    with pytest.raises(InputError, match="lacks AU45"):
+        spotter.spot([series.select(AUS[:-1])])
+    assert spotter_names() == ["model", "threshold"]
+    with pytest.raises(ValueError, match="valid: model, threshold"):
+        make_spotter("oracle")
+
+
+def test_threshold_spotter_finds_planted_bumps():
+    series = planted_series("vf", n_frames=900, events=[(200, 260, {"AU12": 2.0}), (600, 608, {"AU04": 1.2})])
+    found = ThresholdSpotter().spot([series])
+    truth = [Interval("vf", 200, 230, 260, "macro"), Interval("vf", 600, 604, 608, "micro")]
+    assert evaluate_spotting(found, truth).overall.tp == 2
+    curve = activity_curve(series, ThresholdSpotter().config)
+    assert curve.shape == (900,) and curve[230] > 4 * np.median(curve)
+    assert runs_above(np.array([0, 5, 5, 0, 5, 0, 0, 0, 5]), 1.0, 1) == [(1, 4), (8, 8)]

@@ -1,0 +1,107 @@
+"""`causalex train` end to end on a tiny simulated corpus: outputs, bad input, selection flag, resume."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from causalex.errors import InputError
+from causalex.labels import read_labels_csv, read_predictions_csv, write_labels_csv
+from causalex.readers import load_series_inputs
+from causalex.simulate import generate_corpus
+from causalex.simulate.generate import write_corpus
+from causalex.train.config import ExperimentConfig
+from causalex.train.experiment import run_experiment
+from causalex_cli.main import app
+
+TINY = {"model": {"node_hidden": 4, "temporal_channels": 8, "dilations": [1, 2]},
+        "data": {"window_s": 4.0, "context_s": 0.5},
+        "optim": {"epochs": 2, "batch_size": 8, "threads": 1},
+        "protocol": {"min_val_subjects": 1}}
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus")
+    corpus = generate_corpus("tiny", seed=1, n_subjects=3, n_videos=5, video_mean_s=15.0, video_min_s=12.0)
+    write_corpus(corpus, out)
+    (out / "tiny.json").write_text(json.dumps(TINY))
+    return out
+
+
+def _train(corpus_dir, out, *extra):
+    return CliRunner().invoke(app, ["train", str(corpus_dir), "--labels", str(corpus_dir / "labels.csv"), "-o",
+                                    str(out), "--graph", "full", "--protocol", "kfold", "--folds", "3",
+                                    "--device", "cpu", "--config", str(corpus_dir / "tiny.json"), *extra])
+
+
+def test_train_writes_model_folder(corpus_dir, tmp_path):
+    out = tmp_path / "run"
+    result = _train(corpus_dir, out, "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"model.pt", "graph.json", "predictions.csv", "metrics.json",
+                                               "config.json"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) >= {"micro", "macro", "overall", "folds", "selection", "protocol"}
+    assert metrics["selection"] == "inner-validation" and not metrics["optimistic_selection"]
+    assert len(metrics["folds"]) == 3 and metrics["protocol"] == "kfold"
+    config = json.loads((out / "config.json").read_text())
+    assert config["config"]["seed"] == 3 and config["graph_spec"] == "full"
+    preds = read_predictions_csv(out / "predictions.csv")
+    videos = {iv.video for iv in read_labels_csv(corpus_dir / "labels.csv")}
+    assert {p.video for p in preds} <= videos
+    assert "per-fold results" in result.output and "overall" in result.output
+    again = _train(corpus_dir, out)
+    assert again.exit_code == 2 and "already holds a trained model" in again.output
+
+
+def test_train_refuses_labels_of_missing_videos_and_writes_nothing(corpus_dir, tmp_path):
+    labels = read_labels_csv(corpus_dir / "labels.csv")
+    bad = tmp_path / "labels.csv"
+    write_labels_csv(bad, labels + [labels[0].shifted(1, 2, 3).__class__("ghost", 1, 2, 3, "macro", subject="s01")])
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", str(corpus_dir), "--labels", str(bad), "-o", str(out),
+                                      "--graph", "none", "--device", "cpu"])
+    assert result.exit_code == 2
+    assert "video 'ghost' has no AU series" in result.output
+    assert not out.exists()
+
+
+def test_select_on_test_is_flagged_and_dynamic_graph_runs(corpus_dir, tmp_path):
+    out = tmp_path / "run"
+    result = _train(corpus_dir, out, "--select-on-test", "--no-final", "--dynamic")
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["config"]["model"]["dynamic"] is True
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["optimistic_selection"] and "TEST subjects" in metrics["warning"]
+    assert "optimistic" in result.output
+    assert not (out / "model.pt").exists()
+
+
+def test_interrupted_run_resumes(corpus_dir, tmp_path):
+    import torch
+
+    series = load_series_inputs([corpus_dir])
+    labels = read_labels_csv(corpus_dir / "labels.csv")
+    config = ExperimentConfig().merged({**TINY, "protocol": {**TINY["protocol"], "protocol": "kfold", "folds": 3,
+                                                             "final_model": False}})
+    out = tmp_path / "run"
+
+    def stop_after_first_fold(event):
+        if event["kind"] == "fold_done":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(series, labels, config, "none", out, torch.device("cpu"), on_event=stop_after_first_fold)
+    assert (out / ".resume").is_dir() and not (out / "metrics.json").exists()
+    with pytest.raises(InputError, match="pass --resume"):
+        run_experiment(series, labels, config, "none", out, torch.device("cpu"))
+    other = config.merged({"seed": 9})
+    with pytest.raises(InputError, match="cannot resume"):
+        run_experiment(series, labels, other, "none", out, torch.device("cpu"), resume=True)
+    events = []
+    result = run_experiment(series, labels, config, "none", out, torch.device("cpu"), resume=True,
+                            on_event=events.append)
+    resumed = [e["resumed"] for e in events if e["kind"] == "fold_done"]
+    assert resumed == [True, False, False]
+    assert len(result.folds) == 3 and (out / "metrics.json").exists() and not (out / ".resume").exists()
