@@ -46,3 +46,13 @@ def test_reliance_heat_map(tmp_path):
     assert plot_reliance(rel, "in_domain") is None
     with pytest.raises(KeyError):
         plot_bias_bars({"causal": {}}, None)
+
+
+def test_bias_bars_add_the_fold_model_bars_when_present():
+    summary = _summary()
+    for rows in summary.values():
+        for cell in rows.values():
+            cell["fold_cross_domain"] = spread_stats([0.5])
+    fig = plot_bias_bars(summary, None)
+    assert len(fig.axes[0].patches) == 3 * 2
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][-1] == "cross-domain, fold models"

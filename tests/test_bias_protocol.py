@@ -112,6 +112,9 @@ def test_study_numbers_are_the_scores_of_the_predictions(corpora):
         assert run.in_domain.to_json() == evaluate_spotting(oof, truth_a).to_json()
         # out-of-fold predictions cover every video of A exactly through its own fold
         assert {iv.video for iv in oof} <= {s.video for s in generate_corpus("tiny", bias=2.0, seed=1).series}
+        assert len(run.fold_cross_domain) == 2  # the control: each LOSO fold model scored on B
+        assert run.f1("fold_cross_domain", "overall") == pytest.approx(np.mean(
+            [r.overall.f1 for r in run.fold_cross_domain]))
         rel = run.reliance["cross_domain"]
         assert set(rel.removed) == set(study.au_names)
         assert rel.base["overall"] == pytest.approx(run.cross_domain.overall.f1)
@@ -135,6 +138,9 @@ def test_report_files_and_summary(corpora, tmp_path):
               for r in doc["runs"] if r["variant"] == "none"]
     assert cell["drop"]["mean"] == pytest.approx(np.mean(values))
     assert cell["drop"]["std"] == pytest.approx(np.std(values, ddof=1))
+    same = [r["in_domain"]["overall"]["f1"] - np.mean([f["overall"]["f1"] for f in r["fold_cross_domain"]])
+            for r in doc["runs"] if r["variant"] == "none"]
+    assert cell["drop_same_models"]["mean"] == pytest.approx(np.mean(same))
     assert doc["timelines"] and all((out / name).is_file() for name in doc["timelines"])
     assert study.examples[0].truth and study.examples[0].scores is None  # labelled videos first; no curves here
     text = (out / "report.md").read_text()

@@ -6,7 +6,8 @@ Order of work (the leakage rule of `causalex.bias.corpus`):
 2. for every graph variant and seed: leave-one-subject-out on A (or N folds by subject; the graph of
    each fold is built from that fold's training subjects only; the fold model scores the held-out
    subjects, as is and with each AU removed), then the *full* model on all of A (graph from all of A);
-3. only then load corpus B and score it with every full model (as is and with each AU removed);
+3. only then load corpus B and score it with every full model (as is and with each AU removed) and,
+   as a control, with every fold model (same models as the in-domain scores: domain shift alone);
 4. discover a graph on B with the same settings, for the graph diff of the report only: no model
    ever sees it.
 
@@ -170,8 +171,9 @@ class _Runner:
         return RelianceScores(base=_f1_rows(base, truth, self.cfg.variant), removed=removed)
 
     def in_domain(self, corpus: Corpus, variant: str, seed: int, run_seconds: dict[str, float]):
-        """Folds on A: out-of-fold predictions, as is and per removed AU (pooled over folds)."""
+        """Folds on A: out-of-fold predictions, as is and per removed AU (pooled over folds), and the fold models."""
         oof: list[Interval] = []
+        models: list[Any] = []
         with_reliance = "in_domain" in self.cfg.reliance
         removed: dict[str, list[Interval]] = {au: [] for au in self.removable}
         for fold, test_subjects in subject_folds(corpus, self.cfg.folds):
@@ -179,6 +181,7 @@ class _Runner:
             series, labels = _subset(corpus, set(corpus.subjects) - test_subjects)
             t0 = time.perf_counter()
             model = self.backend.fit(series, labels, self.graph(variant, series, labels), seed)
+            models.append(model)
             self.study.events.append(f"fit {variant} seed {seed} fold {fold}")
             run_seconds["train_folds"] = run_seconds.get("train_folds", 0.0) + time.perf_counter() - t0
             held_out, _ = _subset(corpus, test_subjects)
@@ -190,7 +193,7 @@ class _Runner:
                 removed[au] += self.backend.predict(model, held_out, [au])
             run_seconds["reliance_in_domain"] = run_seconds.get("reliance_in_domain", 0.0) + time.perf_counter() - t0
         reliance = self.reliance(removed.__getitem__, corpus.labels, oof) if with_reliance else None
-        return oof, reliance
+        return oof, reliance, models
 
     def examples(self, model: Any, test: Corpus, predictions: list[Interval], label: str) -> None:
         """Keep the first labelled test videos (then unlabelled ones) for timeline plots."""
@@ -212,20 +215,20 @@ class _Runner:
         study.train = train.describe()
         study.fps["train"] = {s.video: s.fps for s in train.series}
         full_models: dict[tuple[str, int], Any] = {}
-        pending: dict[tuple[str, int], tuple[list[Interval], RelianceScores | None, dict[str, float]]] = {}
+        pending: dict[tuple[str, int], tuple[list[Interval], RelianceScores | None, list[Any], dict[str, float]]] = {}
         for variant in cfg.variants:
             t0 = time.perf_counter()
             study.graphs[variant] = self.graph(variant, train.series, train.labels)
             study.seconds[f"graph_{variant}"] = time.perf_counter() - t0
             for seed in cfg.seeds:
                 secs: dict[str, float] = {}
-                oof, rel = self.in_domain(train, variant, seed, secs)
+                oof, rel, fold_models = self.in_domain(train, variant, seed, secs)
                 self.on_step(f"{variant} seed {seed}: full model on {train.name}")
                 t0 = time.perf_counter()
                 full_models[(variant, seed)] = self.backend.fit(train.series, train.labels, study.graphs[variant], seed)
                 study.events.append(f"fit {variant} seed {seed} full")
                 secs["train_full"] = time.perf_counter() - t0
-                pending[(variant, seed)] = (oof, rel, secs)
+                pending[(variant, seed)] = (oof, rel, fold_models, secs)
         study.seconds["train_and_in_domain"] = time.perf_counter() - t_start
 
         self.on_step(f"loading test corpus {test_source.name}")
@@ -236,12 +239,15 @@ class _Runner:
         t_cross = time.perf_counter()
         for (variant, seed), model in full_models.items():
             self.on_step(f"{variant} seed {seed}: scoring {test.name}")
-            oof, rel_in, secs = pending[(variant, seed)]
+            oof, rel_in, fold_models, secs = pending.pop((variant, seed))
             t0 = time.perf_counter()
             cross = self.backend.predict(model, test.series)
+            fold_cross = [evaluate_spotting(self.backend.predict(m, test.series), test.labels, cfg.variant)
+                          for m in fold_models]
             secs["predict_cross_domain"] = time.perf_counter() - t0
             run = SeedRun(variant=variant, seed=seed, in_domain=evaluate_spotting(oof, train.labels, cfg.variant),
-                          cross_domain=evaluate_spotting(cross, test.labels, cfg.variant), seconds=secs)
+                          cross_domain=evaluate_spotting(cross, test.labels, cfg.variant),
+                          fold_cross_domain=fold_cross, seconds=secs)
             if rel_in is not None:
                 run.reliance["in_domain"] = rel_in
             if "cross_domain" in cfg.reliance:

@@ -92,14 +92,19 @@ def report_markdown(doc: dict[str, Any]) -> str:
         f"mean ± {s['spread']} over {n_seeds} seed(s) {s['seeds']}. Drop = in-domain F1 - cross-domain F1.",
         f"- Command: `{doc['command']}`" if doc["command"] else None, "",
         "## F1 per graph variant", "",
-        "| variant | type | in-domain F1 | cross-domain F1 | drop |", "|---|---|---|---|---|",
+        "*Cross-domain* is the model trained on all of A; *B, fold models* scores the in-domain fold models on B "
+        "(mean over folds): the same models as the in-domain column, so *drop, same models* is the domain "
+        "shift alone, without the full model's extra training subjects and other validation subjects.", "",
+        "| variant | type | in-domain F1 | cross-domain F1 | drop | B, fold models | drop, same models |",
+        "|---|---|---|---|---|---|---|",
     ]
     for variant, rows in doc["summary"].items():
         for row in SCORE_ROWS:
             cell = rows[row]
             name = f"**{variant}**" if row == "overall" else variant
+            extra = [_pm(cell[k]) if k in cell else "n/a" for k in ("fold_cross_domain", "drop_same_models")]
             lines.append(f"| {name} | {row} | {_pm(cell['in_domain'])} | {_pm(cell['cross_domain'])} | "
-                         f"{_pm(cell['drop'])} |")
+                         f"{_pm(cell['drop'])} | {extra[0]} | {extra[1]} |")
     lines += ["", "![in-domain vs cross-domain](bias_bars.png)", ""]
     if doc["reliance"]:
         lines += ["## AU reliance", "",

@@ -57,6 +57,9 @@ class SeedRun:
         seed: training seed.
         in_domain: scores of the pooled out-of-fold (LOSO) predictions on the training corpus.
         cross_domain: scores of the model trained on all of the training corpus, on the test corpus.
+        fold_cross_domain: scores on the test corpus of each in-domain fold model (a control: the same
+            models that give the in-domain scores, so the gap is domain shift alone, not a model trained
+            on more subjects or selected on other validation subjects).
         reliance: AU reliance per domain (``in_domain``/``cross_domain``), when computed.
         seconds: wall time per stage (``train_loso``, ``train_full``, ``predict``, ``reliance``...).
         files: predictions CSVs written for this run, per domain.
@@ -66,18 +69,23 @@ class SeedRun:
     seed: int
     in_domain: SpottingResult
     cross_domain: SpottingResult
+    fold_cross_domain: list[SpottingResult] = field(default_factory=list)
     reliance: dict[str, RelianceScores] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
     def f1(self, domain: str, row: str) -> float:
-        """F1 of one domain and score row."""
+        """F1 of one domain (``in_domain``, ``cross_domain`` or ``fold_cross_domain``: mean over the fold
+        models) and score row."""
+        if domain == "fold_cross_domain":
+            return float(np.mean([r[row].f1 for r in self.fold_cross_domain])) if self.fold_cross_domain else np.nan
         return getattr(self, domain)[row].f1
 
     def to_json(self) -> dict[str, Any]:
         """JSON document of the run (scores as `SpottingResult.to_json`)."""
         return {"variant": self.variant, "seed": self.seed, "in_domain": self.in_domain.to_json(),
                 "cross_domain": self.cross_domain.to_json(),
+                "fold_cross_domain": [r.to_json() for r in self.fold_cross_domain],
                 "reliance": {d: r.to_json() for d, r in self.reliance.items()},
                 "seconds": self.seconds, "files": self.files}
 
@@ -87,7 +95,9 @@ def summarise_runs(runs: Sequence[SeedRun]) -> dict[str, dict[str, dict[str, Any
 
     Returns:
         ``{variant: {row: {"in_domain": stats, "cross_domain": stats, "drop": stats}}}`` with
-        `spread_stats` dicts; variants in the order they first appear.
+        `spread_stats` dicts; variants in the order they first appear. When the runs carry fold-model
+        scores on the test corpus, ``fold_cross_domain`` (their mean F1) and ``drop_same_models``
+        (in-domain minus that) are added.
     """
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for variant in dict.fromkeys(r.variant for r in runs):
@@ -96,6 +106,10 @@ def summarise_runs(runs: Sequence[SeedRun]) -> dict[str, dict[str, dict[str, Any
         for row in SCORE_ROWS:
             cell = {d: spread_stats([r.f1(d, row) for r in mine]) for d in DOMAINS}
             cell["drop"] = spread_stats([r.f1("in_domain", row) - r.f1("cross_domain", row) for r in mine])
+            if all(r.fold_cross_domain for r in mine):
+                cell["fold_cross_domain"] = spread_stats([r.f1("fold_cross_domain", row) for r in mine])
+                cell["drop_same_models"] = spread_stats([r.f1("in_domain", row) - r.f1("fold_cross_domain", row)
+                                                         for r in mine])
             out[variant][row] = cell
     return out
 

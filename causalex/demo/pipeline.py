@@ -259,7 +259,7 @@ def run_demo(output, settings: DemoSettings | None = None, on_progress: Progress
 
     Args:
         output: the output folder (created; an earlier demo's files in it are replaced).
-        settings: what to run (default `DemoSettings()`: the small preset, 6 epochs).
+        settings: what to run (default `DemoSettings()`: the small preset, 12 epochs, batches of 4 windows).
         on_progress: called with a `DemoProgress` as each stage advances.
 
     Returns:
@@ -286,6 +286,7 @@ def run_demo(output, settings: DemoSettings | None = None, on_progress: Progress
                                                 indent=2) + "\n")
     experiment = ExperimentConfig()
     experiment.seed, experiment.optim.epochs, experiment.optim.threads = settings.seed, settings.epochs, settings.threads
+    experiment.optim.batch_size = settings.batch_size
     state = DemoState(settings=settings, layout=layout, device=device, experiment=experiment)
     reporter = _Reporter(on_progress)
     start = time.perf_counter()

@@ -26,7 +26,8 @@ class DemoSettings:
     preset: str = "small"  # simulator preset of both corpora (tiny, small, casme2, samm)
     preset_overrides: dict[str, Any] = field(default_factory=dict)  # preset fields replaced (``--quick``)
     seed: int = 0  # corpus A uses seed, corpus B seed + 1; training seeds start at seed
-    epochs: int = 6  # training epochs of every model (the best one is picked on inner validation)
+    epochs: int = 12  # training epochs of every model (the best one is picked on inner validation)
+    batch_size: int = 4  # windows per step: a small corpus gives few windows, so small batches give enough steps
     device: str = "auto"  # auto (CUDA when present), cpu or cuda
     threads: int = 1  # torch CPU threads (0: torch's default); 1 is fastest for these small models on 2 cores
     bias_variants: tuple[str, ...] = ("causal", "none")  # graph variants compared by the bias study

@@ -1,7 +1,8 @@
 """Plots of the cross-dataset bias evaluation: F1 bars per graph variant, the graph diff, AU reliance.
 
 * `plot_bias_bars`: one panel per score row (micro, macro, overall); per graph variant, an in-domain
-  bar and a cross-domain bar with error bars = spread over seeds, and the drop written above.
+  bar and a cross-domain bar (plus, when present, the fold models on the test corpus, hatched) with
+  error bars = spread over seeds, and the drop (full model) written above.
 * `plot_graph_diff`: AU nodes on a circle; edges in both graphs grey, in A only blue, in B only
   orange, different kinds purple; edges FCI marks ``<->`` (latent common cause) dashed.
 * `plot_reliance`: heat map of the F1 lost when one AU is removed at test time, per variant.
@@ -21,7 +22,8 @@ from causalex.fileio import atomic_write
 
 log = logging.getLogger(__name__)
 
-DOMAIN_STYLE = {"in_domain": ("in-domain (out of fold)", "#4c72b0"), "cross_domain": ("cross-domain", "#dd8452")}
+DOMAIN_STYLE = {"in_domain": ("in-domain (out of fold)", "#4c72b0"), "cross_domain": ("cross-domain", "#dd8452"),
+                "fold_cross_domain": ("cross-domain, fold models", "#f2c19e")}
 DIFF_STYLE = {"same": ("#9a9a9a", "in both"), "only_a": ("#1f77b4", "only in {a}"),
               "only_b": ("#ff7f0e", "only in {b}"), "changed": ("#9467bd", "different kind")}
 
@@ -61,19 +63,22 @@ def plot_bias_bars(summary: Mapping[str, Mapping[str, Mapping[str, Any]]], path:
     plt = _pyplot()
     variants = list(summary)
     x = np.arange(len(variants))
-    width = 0.38
+    domains = ["in_domain", "cross_domain"]
+    if all("fold_cross_domain" in summary[v][r] for v in variants for r in rows):
+        domains.append("fold_cross_domain")
+    width = 0.8 / len(domains)
     fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 4.2), sharey=True, squeeze=False)
     for ax, row in zip(axes[0], rows):
-        for offset, domain in ((-width / 2, "in_domain"), (width / 2, "cross_domain")):
+        for k, domain in enumerate(domains):
             label, colour = DOMAIN_STYLE[domain]
             means = [summary[v][row][domain]["mean"] for v in variants]
             spreads = [summary[v][row][domain]["std"] for v in variants]
-            ax.bar(x + offset, means, width, yerr=spreads, capsize=3, color=colour, label=label,
-                   error_kw={"elinewidth": 1.0})
+            ax.bar(x + (k - (len(domains) - 1) / 2) * width, means, width, yerr=spreads, capsize=3, color=colour,
+                   label=label, error_kw={"elinewidth": 1.0}, hatch="//" if domain == "fold_cross_domain" else None,
+                   edgecolor="white" if domain == "fold_cross_domain" else None)
         for i, v in enumerate(variants):
             cell = summary[v][row]
-            top = max(cell["in_domain"]["mean"] + cell["in_domain"]["std"],
-                      cell["cross_domain"]["mean"] + cell["cross_domain"]["std"])
+            top = max(cell[d]["mean"] + cell[d]["std"] for d in domains)
             drop = cell["drop"]["mean"]
             if math.isfinite(drop) and math.isfinite(top):
                 ax.text(i, top + 0.02, f"{-drop:+.2f}", ha="center", va="bottom", fontsize=8,

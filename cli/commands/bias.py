@@ -55,12 +55,17 @@ def _summary_table(doc: dict):
     table = Table(title=f"F1 trained on {doc['train']['name']}: in-domain (out of fold) vs cross-domain on "
                         f"{doc['test']['name']} (mean ± spread over {len(doc['settings']['seeds'])} seed(s))",
                   title_justify="left")
-    for name in ("variant", "type", "in-domain", "cross-domain", "drop"):
+    keys = ["in_domain", "cross_domain", "drop"]
+    first = next(iter(doc["summary"].values()), {})
+    if "drop_same_models" in first.get("overall", {}):
+        keys.append("drop_same_models")
+    names = {"in_domain": "in-domain", "cross_domain": "cross-domain", "drop": "drop",
+             "drop_same_models": "drop, same models"}
+    for name in ["variant", "type"] + [names[k] for k in keys]:
         table.add_column(name, justify="left" if name in ("variant", "type") else "right")
     for variant, rows in doc["summary"].items():
         for row, cell in rows.items():
-            table.add_row(variant, row, *(f"{cell[k]['mean']:.3f} ± {cell[k]['std']:.3f}"
-                                          for k in ("in_domain", "cross_domain", "drop")),
+            table.add_row(variant, row, *(f"{cell[k]['mean']:.3f} ± {cell[k]['std']:.3f}" for k in keys),
                           style="bold" if row == "overall" else None)
     return table
 

@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
 
         Takes a few minutes on a 2-core CPU; needs no data and no network.
 
-        Example: causalex demo -o causalex-demo --epochs 6 --seed 0
+        Example: causalex demo -o causalex-demo --epochs 12 --seed 0
         """
         from causalex.demo import STAGES, demo_settings, run_demo
 
