@@ -56,6 +56,21 @@ def threshold_baselines(series, labels) -> list[tuple[str, dict]]:
     return out
 
 
+def simulator_version() -> str:
+    """Commit of the simulator's code, and whether the working tree changes it (results depend on it)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "log", "-1", "--format=%h", "--", "causalex/simulate"], cwd=root,
+                                capture_output=True, text=True, timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "causalex/simulate"], cwd=root,
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return f"{commit or 'uncommitted'}{' + local changes' if dirty else ''}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train and score each graph variant, print the table, append it to RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -85,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     config.seed = args.seed
 
     t0 = time.perf_counter()
+    sim_version = simulator_version()
     corpus = generate_corpus(preset, seed=args.seed)
     series, labels = corpus.series, corpus.labels
     print(f"corpus {preset}: {len(series)} videos, {sum(s.n_frames for s in series):,} frames, "
@@ -114,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sel = "inner-validation subjects" if not config.protocol.select_on_test else "TEST subjects (optimistic)"
     n_folds = len({s.subject for s in series}) if protocol == "loso" else folds
-    lines = [f"Corpus: `generate_corpus('{preset}', seed={args.seed})` ({len(series)} videos, "
+    lines = [f"Corpus: `generate_corpus('{preset}', seed={args.seed})`, simulator at {sim_version} ({len(series)} videos, "
              f"{len({s.subject for s in series})} subjects, {sum(iv.type == 'macro' for iv in labels)} macro / "
              f"{sum(iv.type == 'micro' for iv in labels)} micro). Protocol: {protocol} ({n_folds} folds), epoch and "
              f"thresholds chosen on {sel}; out-of-fold predictions pooled, MEGC rule (IoU >= 0.5).", "",
