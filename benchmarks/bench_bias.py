@@ -118,8 +118,9 @@ def plot_sweep(rows: list[dict], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = (("overall_drop", "overall F1 drop, full model on B"), ("macro_drop", "macro F1 drop, full model on B"),
-              ("overall_drop_same_models", "overall F1 drop, same (fold) models on B"))
+    panels = (("macro_drop", "macro F1 drop, full model on B"),
+              ("macro_drop_same_models", "macro F1 drop, same (fold) models on B"),
+              ("overall_drop", "overall F1 drop, full model on B"))
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     for variant in dict.fromkeys(r["variant"] for r in rows):
         mine = sorted((r for r in rows if r["variant"] == variant), key=lambda r: r["bias"])
@@ -150,15 +151,15 @@ def _pm(r: dict, key: str, signed: bool = False) -> str:
 def results_table(rows: list[dict]) -> str:
     """Markdown table of the sweep (mean ± spread over seeds)."""
     lines = ["| bias | variant | in-domain F1 | cross-domain F1 | drop | drop, same models | macro: in / cross | "
-             "macro drop | micro drop | F1 lost w/o a bias AU, summed (in / cross) | bias-AU edge in the graph |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "macro drop | macro drop, same models | micro drop | F1 lost w/o a bias AU, summed (in / cross) | "
+             "bias-AU edge in the graph |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['bias']:g} | {r['variant']} | {_pm(r, 'overall_in_domain')} | "
                      f"{_pm(r, 'overall_cross_domain')} | {_pm(r, 'overall_drop', True)} | "
                      f"{_pm(r, 'overall_drop_same_models', True)} | {r['macro_in_domain_mean']:.3f} / "
                      f"{r['macro_cross_domain_mean']:.3f} | {_pm(r, 'macro_drop', True)} | "
-                     f"{_pm(r, 'micro_drop', True)} | {r['bias_au_reliance_in']:+.3f} / "
-                     f"{r['bias_au_reliance_cross']:+.3f} | {r['bias_edge']} |")
+                     f"{_pm(r, 'macro_drop_same_models', True)} | {_pm(r, 'micro_drop', True)} | "
+                     f"{r['bias_au_reliance_in']:+.3f} / {r['bias_au_reliance_cross']:+.3f} | {r['bias_edge']} |")
     return "\n".join(lines)
 
 
@@ -182,12 +183,14 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_sweep(spec, args.device, Path(args.workdir or tmp), args.threads)
     total = time.perf_counter() - t0
     plot = PLOTS / f"bias_drop_vs_strength_{name}.png"
-    plot_sweep(rows, plot, f"{spec['preset']} preset {spec['overrides'] or ''}: A biased at strength b "
+    plot_sweep(rows, plot, f"{spec['preset']} preset{' ' + str(spec['overrides']) if spec['overrides'] else ''}: "
+                           f"A biased at strength b "
                            f"(AUs {'+'.join(bias_aus(spec['preset']))}), B unbiased; {spec['seeds']} seed(s)")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
     if not args.no_append:
-        body = (f"Set `{name}`: preset `{spec['preset']}` {spec['overrides'] or ''}, corpus A with bias strength b on "
+        body = (f"Set `{name}`: preset `{spec['preset']}`{' ' + str(spec['overrides']) if spec['overrides'] else ''}, "
+                f"corpus A with bias strength b on "
                 f"{'+'.join(bias_aus(spec['preset']))} (seed 11), corpus B unbiased (seed 22), graph variants "
                 f"{', '.join(spec['graphs'])}, {spec['seeds']} seed(s), epochs: {spec['epochs'] or 'config default'}, "
                 f"in-domain: {'LOSO' if spec['folds'] == 0 else str(spec['folds']) + ' folds by subject'}, "
