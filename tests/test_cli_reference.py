@@ -52,11 +52,7 @@ OUTPUT_NAMES = {"output", "out", "out_dir", "output_dir", "outdir", "out_path", 
                 "output_file", "dest", "destination"}
 OUTPUT_SPELLINGS = {"--out", "--out-dir", "--output-dir", "--outdir", "--out-file", "--output-file", "--dest"}
 NO_FRAME_RATE = re.compile(r"(carr(y|ies) (none|no frame rate|no fps)|do(es)? not carry (one|a frame rate))", re.I)
-KNOWN_VIOLATIONS = {  # reported to the lead with the exact fix; strict: the test fails once they are fixed
-    "simulate": "OUT_DIR is a positional argument: make it `output: Path = typer.Option(..., '-o', '--output')`",
-    "spot": "--input-fps: rename to --fps (as in discover, bias, graph build)",
-    "train": "--input-fps: rename to --fps, and the working rate --fps to --working-fps",
-}
+KNOWN_VIOLATIONS: dict[str, str] = {}  # command -> the fix still owed (strict: fails once fixed)
 
 
 def _leaf_commands() -> dict:

@@ -14,7 +14,7 @@ runner = CliRunner()
 
 def test_simulate_tiny_writes_corpus(tmp_path):
     out = tmp_path / "corpus"
-    result = runner.invoke(app, ["simulate", str(out), "--preset", "tiny", "--seed", "4"])
+    result = runner.invoke(app, ["simulate", "-o", str(out), "--preset", "tiny", "--seed", "4"])
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "corpus.json").read_text())
     assert summary["preset"] == "tiny" and summary["seed"] == 4 and summary["videos"] == 4
@@ -26,14 +26,14 @@ def test_simulate_tiny_writes_corpus(tmp_path):
 
 
 def test_simulate_bias_option(tmp_path):
-    result = runner.invoke(app, ["simulate", str(tmp_path / "c"), "--preset", "tiny", "--bias", "0"])
+    result = runner.invoke(app, ["simulate", "-o", str(tmp_path / "c"), "--preset", "tiny", "--bias", "0"])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "c" / "corpus.json").read_text())
     assert summary["bias"]["strength"] == 0.0
 
 
 def test_bad_preset_exits_2_with_one_line(tmp_path):
-    result = runner.invoke(app, ["simulate", str(tmp_path / "c"), "--preset", "casme3"])
+    result = runner.invoke(app, ["simulate", "-o", str(tmp_path / "c"), "--preset", "casme3"])
     assert result.exit_code == 2
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and "casme3" in lines[0] and "casme2" in lines[0]
@@ -41,9 +41,9 @@ def test_bad_preset_exits_2_with_one_line(tmp_path):
 
 
 def test_negative_bias_and_foreign_folder_exit_2(tmp_path):
-    result = runner.invoke(app, ["simulate", str(tmp_path / "c"), "--preset", "tiny", "--bias", "-1"])
+    result = runner.invoke(app, ["simulate", "-o", str(tmp_path / "c"), "--preset", "tiny", "--bias", "-1"])
     assert result.exit_code == 2 and "bias" in result.output
     (tmp_path / "mine.txt").write_text("keep me")
-    result = runner.invoke(app, ["simulate", str(tmp_path), "--preset", "tiny"])
+    result = runner.invoke(app, ["simulate", "-o", str(tmp_path), "--preset", "tiny"])
     assert result.exit_code == 2 and "not empty" in result.output
     assert (tmp_path / "mine.txt").read_text() == "keep me"

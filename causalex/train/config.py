@@ -33,7 +33,7 @@ class DataConfig:
 class OptimConfig:
     """Optimisation: AdamW with warm-up and cosine decay, focal losses."""
 
-    epochs: int = 12  # passes over the training windows (the best epoch is picked on validation)
+    epochs: int = 18  # passes over the training windows (the best epoch is picked on validation)
     validate_from: float = 0.3  # validation (and epoch selection) starts after this fraction of the epochs
     batch_size: int = 16  # windows per step
     lr: float = 3e-3  # peak learning rate

@@ -51,8 +51,8 @@ def register(app: typer.Typer) -> None:
     @app.command("simulate")
     @handle_errors
     def simulate(
-        out_dir: Path = typer.Argument(..., help="Folder to write the corpus to (created; must be empty or hold "
-                                                 "an earlier simulated corpus)."),
+        output: Path = typer.Option(..., "-o", "--output", help="Folder to write the corpus to (created; must be "
+                                                               "empty or hold an earlier simulated corpus)."),
         preset: str = typer.Option("small", "--preset", help="Corpus shape: tiny, small, casme2 or samm."),
         bias: Optional[float] = typer.Option(None, "--bias", help="Strength of the dataset's bias latent "
                                                                   "(0 = none; default: the preset's)."),
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
 
         Blinks, gestures, head motion, sensor noise, tracking failures and a bias latent make it hard.
 
-        Example: causalex simulate corpus/ --preset casme2 --seed 0
+        Example: causalex simulate -o corpus/ --preset casme2 --seed 0
         """
         from causalex.simulate import generate_corpus, write_corpus
 
@@ -76,8 +76,8 @@ def register(app: typer.Typer) -> None:
             corpus = generate_corpus(preset, bias=bias, seed=seed,
                                      on_video=lambda done, total: bar.update(task, completed=done, total=total))
             task = bar.add_task("writing", total=len(corpus.series))
-            write_corpus(corpus, out_dir, on_file=lambda done, total: bar.update(task, completed=done))
+            write_corpus(corpus, output, on_file=lambda done, total: bar.update(task, completed=done))
         if not STATE["quiet"]:
             console.print(summary_table(corpus.summary))
-        info(f"wrote {len(corpus.series)} videos, labels.csv, true_graph.json and corpus.json to {out_dir} "
+        info(f"wrote {len(corpus.series)} videos, labels.csv, true_graph.json and corpus.json to {output} "
              f"in {time.perf_counter() - start:.1f} s")

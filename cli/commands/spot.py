@@ -21,14 +21,14 @@ class Method(str, enum.Enum):
     threshold = "threshold"
 
 
-def _load_inputs(paths: list[Path], input_fps: Optional[float]):
+def _load_inputs(paths: list[Path], fps: Optional[float]):
     """AU series of every input; videos are extracted first (causalex.extract)."""
     from causalex.errors import input_error
     from causalex.readers import load_series_inputs
 
     videos = [p for p in paths if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
     others = [p for p in paths if p not in videos]
-    series = load_series_inputs(others, fps=input_fps) if others else []
+    series = load_series_inputs(others, fps=fps) if others else []
     if videos:
         try:
             from causalex.extract import extract_video
@@ -59,8 +59,8 @@ def spot(
                                                                  "baseline, needs no model)."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Also write a per-video score plot (PNG)."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
-    input_fps: Optional[float] = typer.Option(None, "--input-fps", min=0.001,
-                                              help="Frame rate of CSV inputs that carry none (py-feat)."),
+    fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
+                                        help="Frame rate of CSV inputs that carry none (py-feat)."),
 ) -> None:
     """Spot macro- and micro-expressions and write the predictions CSV (video, onset, apex, offset, type,
     score, emotion, onset_s, offset_s). Inputs are resampled to the model's working frame rate and the
@@ -87,7 +87,7 @@ def spot(
         spotter = make_spotter("threshold")
         err_console.print("[bold yellow]note:[/] --method threshold runs an UNTRAINED threshold spotter "
                           "(robust AU activity): a baseline, not the trained model.")
-    series = _load_inputs(inputs, input_fps)
+    series = _load_inputs(inputs, fps)
     spotter.check_inputs(series)  # AU set and length checked for every input before any work
 
     found, tracks = [], []

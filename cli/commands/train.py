@@ -79,9 +79,10 @@ def train(
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Training epochs (default from the config)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same run)."),
-    fps: Optional[float] = typer.Option(None, "--fps", min=1.0, help="Working frame rate (default 30)."),
-    input_fps: Optional[float] = typer.Option(None, "--input-fps", min=0.001,
-                                              help="Frame rate of CSV inputs that carry none (py-feat)."),
+    working_fps: Optional[float] = typer.Option(None, "--working-fps", min=1.0,
+                                                help="Frame rate every series is resampled to (default 30)."),
+    fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
+                                        help="Frame rate of CSV inputs that carry none (py-feat)."),
     config_file: Optional[Path] = typer.Option(None, "--config", help="JSON overrides, e.g. "
                                                                       '{"optim": {"lr": 0.001}}.'),
     dynamic: bool = typer.Option(False, "--dynamic", help="Re-discover the AU graph per batch (fast FCI engine)."),
@@ -120,14 +121,14 @@ def train(
     config.optim.threads = threads or config.optim.threads
     if epochs is not None:
         config.optim.epochs = epochs
-    if fps is not None:
-        config.data.working_fps = fps
+    if working_fps is not None:
+        config.data.working_fps = working_fps
     try:
         torch_device = resolve_device(device)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
-    all_series = load_series_inputs(series, fps=input_fps)
+    all_series = load_series_inputs(series, fps=fps)
     all_labels = read_labels_csv(labels)
     if select_on_test:
         err_console.print("[bold yellow]warning:[/] --select-on-test chooses the epoch and thresholds on the test "
