@@ -78,3 +78,7 @@ def info(message: str) -> None:
     """Print a status line to stdout unless --quiet."""
     if not STATE["quiet"]:
         console.print(message, highlight=False)
+
+
+THREADS_HELP = ("Torch CPU threads (default 1: fastest for these small models on a busy or small CPU; "
+                "0: torch's default).")

@@ -62,6 +62,28 @@ def test_inside_expressions_margin_and_stride():
     assert strided.n_samples == 75
 
 
+def test_auto_stride_is_a_tenth_of_a_second_at_each_rate_then_thinned_to_max_samples():
+    slow, fast = make_series("v1", t=300, fps=30.0), make_series("v2", t=2000, fps=200.0)
+    auto = collect_samples([slow, fast], options=SamplingOptions(features="level"))  # stride 0 = auto
+    assert auto.n_samples == 100 + 100  # every 3rd frame at 30 fps, every 20th at 200 fps
+    thinned = collect_samples([slow, fast], options=SamplingOptions(features="level", max_samples=70))
+    assert thinned.n_samples == 34 + 34  # both strides times 3 (ceil(200 / 70)): at most 70 rows
+    explicit = collect_samples([slow, fast], options=SamplingOptions(stride=4, features="level", max_samples=70))
+    assert explicit.n_samples == 75 + 500  # an explicit stride is kept as given
+    with pytest.raises(InputError, match="stride"):
+        SamplingOptions(stride=-1).validate()
+
+
+def test_train_builds_the_causal_graph_with_discover_defaults():
+    from causalex.train.config import GraphConfig
+
+    cfg = GraphConfig().discovery_config()
+    default = DiscoveryConfig()
+    assert (cfg.alpha, cfg.method, cfg.policy, cfg.sampling) == (default.alpha, default.method, default.policy,
+                                                                 default.sampling)
+    assert GraphConfig(alpha=0.05, stride=7).discovery_config().sampling.stride == 7
+
+
 def test_lagged_and_diff_features_pair_each_frame_with_its_past():
     s = make_series(t=50, fps=30.0)
     s.mask[20] = False

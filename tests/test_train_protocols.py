@@ -68,6 +68,32 @@ def test_choose_thresholds_finds_the_separating_score():
         choose_thresholds([], [], {}, objective="best")
 
 
+def test_auto_batch_size_keeps_enough_steps_for_small_corpora():
+    from causalex.train.config import OptimConfig, auto_batch_size
+
+    auto = OptimConfig()  # batch_size 0 = auto, min_steps 30
+    assert auto_batch_size(900, auto) == 16  # large corpus: the largest batch
+    assert auto_batch_size(130, auto) == 4  # small corpus: 32 steps per epoch
+    assert auto_batch_size(10, auto) == 2  # never below 2
+    assert auto_batch_size(130, OptimConfig(batch_size=8)) == 8  # an explicit size is kept
+
+
+def test_ties_choose_the_fewest_predictions():
+    truth = [Interval("v", 0, 2, 5, "macro"), Interval("w", 100, 101, 103, "micro")]
+    # nothing matches any ground truth: every threshold pair scores 0, so the highest thresholds win
+    preds = [Interval("v", 40 + 10 * i, 41 + 10 * i, 45 + 10 * i, kind, score=0.1 + 0.08 * i)
+             for i in range(10) for kind in ("macro", "micro")]
+    for objective in ("overall", "type_mean"):
+        choice = choose_thresholds(preds, truth, {"micro": 0.5, "macro": 0.5}, objective=objective)
+        assert choice.f1 == 0.0
+        assert choice.thresholds == {"micro": pytest.approx(0.98), "macro": pytest.approx(0.98)}
+        assert choice.counts["macro"][1] == 0 and choice.counts["micro"][1] == 0
+    # a found micro-expression fixes the micro threshold; the macro one still predicts least
+    preds.append(Interval("w", 100, 101, 103, "micro", score=0.5))
+    choice = choose_thresholds(preds, truth, {}, smooth=1, objective="type_mean")
+    assert choice.counts["micro"][0] == 1 and choice.counts["macro"][1] == 0
+
+
 def test_type_without_validation_truth_keeps_default_threshold():
     truth = [Interval("v", 0, 2, 5, "macro")]
     preds = [Interval("v", 0, 2, 5, "macro", score=0.9), Interval("v", 50, 52, 55, "micro", score=0.9)]

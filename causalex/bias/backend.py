@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -35,9 +34,9 @@ from causalex.spot.scoring import decode_scores
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
 from causalex.train.inputs import label_counts
-from causalex.train.loop import resolve_device, train_model
+from causalex.train.fit import fit_model
+from causalex.train.loop import resolve_device
 from causalex.train.protocols import final_fold
-from causalex.train.selection import fit_durations
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +101,13 @@ class ModelBackend:
         au_names = list(graph.nodes)
         subject_of = {s.video: s.subject for s in series}
         fold = final_fold(sorted(set(subject_of.values())), label_counts(labels, subject_of), cfg.protocol, seed)
-        decode = fit_durations(labels, {s.video: s.fps for s in series}, cfg.decode)
         by_video = group_by_video(labels)
         videos = [self._prepare(s, au_names, by_video.get(s.video, [])) for s in series]
         train = [v for v in videos if v.subject in set(fold.train_subjects)]
         val = [v for v in videos if v.subject in set(fold.val_subjects)]
-        result = train_model(train, val, graph.adjacency_for(au_names), au_names, cfg, decode, self.device, seed)
-        decode = replace(decode, micro=replace(decode.micro, threshold=result.thresholds["micro"]),
-                         macro=replace(decode.macro, threshold=result.thresholds["macro"]))
+        fitted = fit_model(train, val, graph.adjacency_for(au_names), au_names, cfg, self.device, seed,
+                           durations_from=videos)
+        result, decode = fitted.result, fitted.decode
         log.debug("fit %s seed %d on %d videos (%d validation): epoch %d, val F1 %s", graph.name, seed, len(train),
                   len(val), result.best_epoch, result.val_f1)
         return ModelBundle(config=cfg, au_names=au_names, graph=graph, working_fps=cfg.data.working_fps,

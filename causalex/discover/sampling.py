@@ -13,6 +13,11 @@ Rules, in the order they apply to each series:
 3. ``stride``: keep frames whose index is a multiple of ``stride``. Neighbouring frames are strongly
    autocorrelated; the Fisher-z test assumes independent samples, so without a stride it is over
    confident. A stride near the autocorrelation time (a few frames at 30 fps) weakens this.
+   ``stride = 0`` (the default) is *auto*: one frame every ``AUTO_STRIDE_S`` seconds at each series'
+   own frame rate (3 frames at 30 fps, 20 at 200 fps), thinned further by a common factor so that at
+   most ``max_samples`` rows remain. Large corpora otherwise give every CI test so much power that
+   the skeleton becomes dense, and FCI's possible-d-sep phase grows exponentially with it (a
+   CAS(ME)^2-sized corpus at every 3rd frame ran for over 10 minutes; at ~20,000 rows, under a second).
 4. ``features`` (``L`` = ``lag_s`` in frames, at least 1; the frame ``t - L`` must be valid too):
 
    * ``level``: AU intensities ``x[t]``, one variable per AU.
@@ -54,17 +59,19 @@ PER_CHOICES = ("dataset", "subject", "type")
 FEATURE_CHOICES = ("lagged", "level", "diff")
 CENTER_CHOICES = ("none", "video")
 RESAMPLE_CHOICES = ("subject", "video", "frame")
+AUTO_STRIDE_S = 0.1  # auto stride: seconds between kept frames before thinning to max_samples
 MIN_STD = 1e-6  # a column whose std over the selected rows is below this is "constant"
 DUPLICATE_R = 1.0 - 1e-9  # |r| above this: the column is an exact copy of another
 
 
 @dataclass
 class SamplingOptions:
-    """How frames are chosen and turned into samples (defaults: every 3rd valid frame, lagged features)."""
+    """How frames are chosen and turned into samples (defaults: a frame every 0.1 s, at most 20,000, lagged)."""
 
     inside_expressions: bool = False  # keep only frames inside labelled intervals (needs labels)
     margin_s: float = 0.0  # seconds added before each onset and after each offset
-    stride: int = 3  # keep frames whose index is a multiple of stride (3: 0.1 s at 30 fps)
+    stride: int = 0  # keep frames whose index is a multiple of stride; 0 = auto (see rule 3 of the module doc)
+    max_samples: int = 20_000  # auto stride only: thin evenly until at most this many rows remain
     features: str = "lagged"  # "lagged" (x[t - L] and x[t]), "level" (x[t]) or "diff" (x[t] - x[t - L])
     lag_s: float = 0.1  # the lag L of "diff" and "lagged", in seconds (at least one frame)
     center: str = "none"  # "none" or "video" (subtract each video's mean)
@@ -72,8 +79,10 @@ class SamplingOptions:
 
     def validate(self) -> None:
         """Raise `InputError` on a bad option value (names the valid choices)."""
-        if self.stride < 1:
-            raise InputError(f"stride must be >= 1, got {self.stride}")
+        if self.stride < 0:
+            raise InputError(f"stride must be >= 1 (or 0 for auto), got {self.stride}")
+        if self.max_samples < 1:
+            raise InputError(f"max samples must be >= 1, got {self.max_samples}")
         if not (self.margin_s >= 0 and np.isfinite(self.margin_s)):
             raise InputError(f"margin must be >= 0 seconds, got {self.margin_s}")
         if not (self.lag_s >= 0 and np.isfinite(self.lag_s)):
@@ -88,7 +97,7 @@ class SamplingOptions:
     def to_dict(self) -> dict:
         """JSON-serialisable copy (for provenance)."""
         return dict(inside_expressions=self.inside_expressions, margin_s=self.margin_s, stride=self.stride,
-                    features=self.features, lag_s=self.lag_s, center=self.center,
+                    max_samples=self.max_samples, features=self.features, lag_s=self.lag_s, center=self.center,
                     expression_type=self.expression_type)
 
     def lag_frames(self, fps: float) -> int:
@@ -198,28 +207,46 @@ def expression_frames(series: AUSeries, labels: list[Interval], margin_s: float 
     return keep
 
 
-def _series_rows(s: AUSeries, labels: list[Interval] | None, opts: SamplingOptions) -> tuple[np.ndarray, int]:
-    """Rows of one series after rules 1-5, and the count of valid frames dropped for NaN/inf."""
-    values = s.values.astype(np.float64)
-    finite = np.isfinite(values).all(axis=1)
+def _candidate_frames(s: AUSeries, labels: list[Interval] | None, opts: SamplingOptions) -> tuple[np.ndarray, int]:
+    """Frames of one series that rules 1, 2 and 4 allow (before the stride), and the count of valid
+    frames dropped for NaN/inf. Shapes: returns ``[T]`` bool."""
+    finite = np.isfinite(s.values).all(axis=1)
     bad = int((s.mask & ~finite).sum())
     usable = s.mask & finite
-    frames = np.arange(s.n_frames)
-    selected = usable & (frames % opts.stride == 0)
+    selected = usable.copy()
     if opts.inside_expressions or opts.expression_type is not None:
         selected &= expression_frames(s, labels or [], opts.margin_s, opts.expression_type)
+    if opts.features != "level":
+        lag = opts.lag_frames(s.fps)
+        selected[:lag] = False
+        selected[lag:] &= usable[:-lag]
+    return selected, bad
+
+
+def series_strides(series: list[AUSeries], candidates: list[np.ndarray], opts: SamplingOptions) -> list[int]:
+    """The stride of each series: ``opts.stride``, or the auto rule (rule 3 of the module doc)."""
+    if opts.stride > 0:
+        return [opts.stride] * len(series)
+    base = [max(1, int(round(AUTO_STRIDE_S * s.fps))) for s in series]
+    rows = sum(int(c[::b].sum()) for c, b in zip(candidates, base))
+    factor = max(1, int(np.ceil(rows / opts.max_samples)))
+    return [b * factor for b in base]
+
+
+def _series_rows(s: AUSeries, selected: np.ndarray, stride: int, opts: SamplingOptions) -> np.ndarray:
+    """Rows of one series from its candidate frames (rules 3-5)."""
+    values = s.values.astype(np.float64)
+    selected = selected & (np.arange(s.n_frames) % stride == 0)
     if opts.features == "level":
         rows = values[selected]
     else:
         lag = opts.lag_frames(s.fps)
-        selected[:lag] = False
-        selected[lag:] &= usable[:-lag]
         idx = np.nonzero(selected)[0]
         past, now = values[idx - lag], values[idx]
         rows = now - past if opts.features == "diff" else np.hstack([past, now])
     if opts.center == "video" and len(rows):
         rows = rows - rows.mean(axis=0, keepdims=True)
-    return rows, bad
+    return rows
 
 
 def collect_samples(series: list[AUSeries], labels: list[Interval] | None = None,
@@ -245,10 +272,12 @@ def collect_samples(series: list[AUSeries], labels: list[Interval] | None = None
     series = align_au_names(series, au_names)
     names = list(series[0].au_names)
     width = 2 * len(names) if opts.features == "lagged" else len(names)
-    blocks, subjects, videos, n_bad, used = [], [], [], 0, 0
-    for s in series:
-        rows, bad = _series_rows(s, labels, opts)
-        n_bad += bad
+    blocks, subjects, videos, used = [], [], [], 0
+    found = [_candidate_frames(s, labels, opts) for s in series]
+    n_bad = sum(bad for _, bad in found)
+    strides = series_strides(series, [c for c, _ in found], opts)
+    for s, (candidates, _), stride in zip(series, found, strides):
+        rows = _series_rows(s, candidates, stride, opts)
         if len(rows) == 0:
             continue
         used += 1
@@ -270,8 +299,8 @@ def collect_samples(series: list[AUSeries], labels: list[Interval] | None = None
     if len(sample.tested_aus) < 2:
         raise InputError(f"fewer than 2 AUs vary in the selected frames ({', '.join(sample.tested_aus) or 'none'}); "
                          f"nothing to discover")
-    log.info("discovery sample: %d frames from %d series, %d AUs tested", sample.n_samples, used,
-             len(sample.tested_aus))
+    log.info("discovery sample: %d frames from %d series (stride %s), %d AUs tested", sample.n_samples, used,
+             ", ".join(str(v) for v in sorted(set(strides))), len(sample.tested_aus))
     return sample
 
 

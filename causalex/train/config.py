@@ -35,7 +35,8 @@ class OptimConfig:
 
     epochs: int = 18  # passes over the training windows (the best epoch is picked on validation)
     validate_from: float = 0.3  # validation (and epoch selection) starts after this fraction of the epochs
-    batch_size: int = 16  # windows per step
+    batch_size: int = 0  # windows per step; 0 = auto (`auto_batch_size`: up to 16, small enough for min_steps)
+    min_steps: int = 30  # auto batch size: at least this many optimiser steps per epoch (small corpora)
     lr: float = 3e-3  # peak learning rate
     weight_decay: float = 1e-2  # AdamW decoupled weight decay
     warmup_epochs: float = 1.0  # linear warm-up length, in epochs
@@ -47,7 +48,15 @@ class OptimConfig:
     micro_weight: float = 2.0  # loss weight of the micro channels (micro-expressions are rarer)
     emotion_weight: float = 0.2  # weight of the emotion cross-entropy (frames inside labelled expressions)
     amp: bool = True  # mixed precision when training on CUDA (ignored on CPU)
-    threads: int = 0  # torch CPU threads (0 = leave torch's default)
+    threads: int = 1  # torch CPU threads (0 = torch's default; the model is small: more threads mostly add overhead)
+
+
+def auto_batch_size(n_windows: int, optim: OptimConfig, largest: int = 16, smallest: int = 2) -> int:
+    """Windows per step: ``optim.batch_size`` when set, else the largest size up to ``largest`` that still gives
+    ``optim.min_steps`` steps per epoch of ``n_windows`` windows (never below ``smallest``)."""
+    if optim.batch_size > 0:
+        return optim.batch_size
+    return int(min(largest, max(smallest, n_windows // max(1, optim.min_steps))))
 
 
 @dataclass
@@ -69,9 +78,22 @@ class GraphConfig:
     """How the data-driven graphs (``causal``, ``cooccurrence``) are built in each fold."""
 
     method: str = "fci"  # discovery algorithm of the causal graph: fci | pc
-    alpha: float = 0.01  # significance level of the CI tests
-    stride_s: float = 0.5  # one frame every stride_s seconds enters discovery (autocorrelation; speed)
+    alpha: float | None = None  # significance level of the CI tests (None: `causalex discover`'s default)
+    stride: int | None = None  # keep every N-th frame (None: discover's default, auto; see discover.sampling)
     policy: str = "conservative"  # debiasing rule from PAG to adjacency (see causalex.discover.debias)
+
+    def discovery_config(self):
+        """The `causalex.discover.pipeline.DiscoveryConfig` these settings give: `causalex discover`'s
+        defaults except where a field is set here, so ``--graph causal`` in a fold builds the graph that
+        ``causalex discover`` builds from the same subjects."""
+        from causalex.discover.pipeline import DiscoveryConfig
+        from causalex.discover.sampling import SamplingOptions
+
+        cfg = DiscoveryConfig(method=self.method, policy=self.policy)
+        if self.alpha is not None:
+            cfg.alpha = self.alpha
+        cfg.sampling = SamplingOptions() if self.stride is None else SamplingOptions(stride=self.stride)
+        return cfg
 
 
 @dataclass

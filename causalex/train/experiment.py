@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,10 +30,9 @@ from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
 from causalex.train.graphs import needs_data, resolve_graph, series_au_names
+from causalex.train.fit import fit_model
 from causalex.train.inputs import check_inputs, label_counts
-from causalex.train.loop import train_model
 from causalex.train.protocols import SELECTION_TEST, Fold, final_fold, make_folds
-from causalex.train.selection import fit_durations
 
 log = logging.getLogger(__name__)
 Event = Callable[[dict[str, Any]], None]
@@ -122,17 +121,14 @@ def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries],
     graph = resolve_graph(graph_spec, fit_series, [iv for iv in labels if iv.video in fit_videos], au_names,
                           config.graph)
     train_v, val_v = _fold_videos(videos, fold.train_subjects), _fold_videos(videos, fold.val_subjects)
-    decode = fit_durations([iv for v in train_v + val_v for iv in v.labels if v.subject not in fold.test_subjects],
-                           {v.video: v.source_fps for v in videos}, config.decode)
 
     def on_epoch(record: dict[str, Any]) -> None:
         _emit(on_event, kind="epoch", fold=fold.name, epochs=config.optim.epochs, **record)
 
-    result = train_model(train_v, val_v, graph.adjacency_for(au_names), au_names, config, decode, device, seed,
-                         on_epoch=on_epoch, state_path=layout.resume / f"{fold.name}.state.pt")
-    for kind, thr in result.thresholds.items():
-        setattr(decode, kind, replace(decode.for_type(kind), threshold=float(thr)))
-    return graph, decode, result
+    fitted = fit_model(train_v, val_v, graph.adjacency_for(au_names), au_names, config, device, seed,
+                       on_epoch=on_epoch, state_path=layout.resume / f"{fold.name}.state.pt",
+                       durations_from=[v for v in train_v + val_v if v.subject not in fold.test_subjects])
+    return graph, fitted.decode, fitted.result
 
 
 def _fold_record(fold: Fold, result, preds: list[Interval], truth: list[Interval]) -> dict[str, Any]:

@@ -83,13 +83,9 @@ def resolve_graph(spec: str, series: list[AUSeries], labels: list[Interval], au_
     if spec == "none":
         return empty_graph(au_names)
     if spec in GRAPH_NAMES:
-        from causalex.discover.pipeline import DiscoveryConfig, build_graph_variant
-        from causalex.discover.sampling import SamplingOptions
+        from causalex.discover.pipeline import build_graph_variant
 
-        cfg = config or GraphConfig()
-        fps = min(s.fps for s in series)
-        discovery = DiscoveryConfig(method=cfg.method, alpha=cfg.alpha, policy=cfg.policy,
-                                    sampling=SamplingOptions(stride=max(1, int(round(cfg.stride_s * fps)))))
+        discovery = (config or GraphConfig()).discovery_config()
         return restrict_graph(build_graph_variant(spec, series, labels, config=discovery, au_names=au_names),
                               au_names)
     return restrict_graph(AUGraph.load(spec), au_names)

@@ -20,11 +20,10 @@ import torch
 from causalex.checkpoint import load_training_state, save_training_state
 from causalex.labels import Interval
 from causalex.model.dynamic_graph import discover_adjacency
-from causalex.model.inference import predict_frame_scores
 from causalex.model.network import SpottingNet, build_model
 from causalex.model.outputs import SPOT_CHANNELS
 from causalex.spot.decoding import DecodeConfig
-from causalex.train.config import ExperimentConfig
+from causalex.train.config import ExperimentConfig, auto_batch_size
 from causalex.train.dataset import PreparedVideo, WindowSampler
 from causalex.train.losses import emotion_loss, make_loss
 from causalex.spot.scoring import decode_prepared
@@ -163,7 +162,9 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
     use_amp = opt_cfg.amp and device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
-    steps_per_epoch = max(1, math.ceil(len(sampler.epoch()) / opt_cfg.batch_size))
+    n_windows = len(sampler.epoch())
+    batch_size = auto_batch_size(n_windows, opt_cfg)
+    steps_per_epoch = max(1, math.ceil(n_windows / batch_size))
     total_steps = steps_per_epoch * opt_cfg.epochs
     warmup = int(opt_cfg.warmup_epochs * steps_per_epoch)
     average = WeightAverage(model, opt_cfg.ema_decay)
@@ -181,12 +182,13 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
         log.info("resumed training from %s at epoch %d", state_path, start_epoch + 1)
+    log.debug("%d training windows per epoch, batch size %d", n_windows, batch_size)
 
     for epoch in range(start_epoch, opt_cfg.epochs):
         t0 = time.perf_counter()
         model.train()
         total, n_batches = 0.0, 0
-        for windows in sampler.batches(opt_cfg.batch_size):
+        for windows in sampler.batches(batch_size):
             batch = sampler.collate(windows).to(device)
             for group in optimizer.param_groups:
                 group["lr"] = opt_cfg.lr * _lr_factor(step, total_steps, warmup)

@@ -2,7 +2,8 @@
 
 `choose_thresholds` decodes once with every candidate kept, then finds the pair of per-type score
 thresholds that maximises the overall MEGC F1 on the validation videos (on a grid, with the F1 surface
-smoothed over neighbouring thresholds so that one lucky interval does not decide). It never sees test
+smoothed over neighbouring thresholds so that one lucky interval does not decide); ties go to the pair
+that predicts least. It never sees test
 subjects unless the caller passes them (the explicitly named ``select_on_test`` option).
 """
 
@@ -109,8 +110,12 @@ def choose_thresholds(predictions: list[Interval], ground_truth: list[Interval],
         col = np.zeros_like(allowed)
         col[:, fixed["macro"]] = True
         allowed &= col
-    surface = np.where(allowed, surface + 1e-9 * target, -np.inf)
-    i, j = np.unravel_index(int(np.argmax(surface)), surface.shape)
+    surface = np.where(allowed, surface, -np.inf)
+    ties = np.flatnonzero(surface.ravel() >= surface.max() - 1e-12)
+    # among equal smoothed objectives: the best unsmoothed one, then the fewest predictions (highest
+    # thresholds), so that a validation set where nothing is found never selects a flood of predictions
+    order = np.lexsort((-ties, npred.ravel()[ties], -target.ravel()[ties]))
+    i, j = np.unravel_index(int(ties[order[0]]), surface.shape)
     counts = {"micro": (int(tp_a[i]), int(np_a[i]), ng_a), "macro": (int(tp_b[j]), int(np_b[j]), ng_b)}
     return ThresholdChoice(thresholds={"micro": float(grid[i]), "macro": float(grid[j])}, f1=float(f1[i, j]),
                            counts=counts, score=float(target[i, j]))

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from causalex_cli.common import console, handle_errors, info, progress
+from causalex_cli.common import THREADS_HELP, console, handle_errors, info, progress
 
 DEFAULT_GRAPHS = "causal,cooccurrence,facs,full,none"
 
@@ -102,9 +102,7 @@ def register(app: typer.Typer) -> None:
                                                                                 "(default: every AU)."),
         fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate of CSVs that carry none."),
         device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
-        threads: int = typer.Option(1, "--threads", min=0, help="torch CPU threads (0: torch's default). One "
-                                                              "thread is fastest for these small models on a "
-                                                              "busy or 2-core CPU."),
+        threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
     ) -> None:
         """Cross-dataset bias study: train on corpus A, test on corpus B, per AU graph variant.
 
@@ -121,7 +119,7 @@ def register(app: typer.Typer) -> None:
 
         variants = _parse_graphs(graphs)
         exp = load_experiment_config(config, epochs=epochs)
-        if threads > 0:
+        if threads is not None:
             exp.optim.threads = threads
         backend = ModelBackend(exp, device=device)
         study_cfg = StudyConfig(variants=variants, seeds=tuple(range(seed, seed + seeds)), folds=folds,

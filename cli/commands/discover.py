@@ -45,7 +45,12 @@ def register(app: typer.Typer) -> None:
         inside_expressions: bool = typer.Option(False, "--inside-expressions",
                                                 help="Use only frames inside labelled expressions (needs --labels)."),
         margin: float = typer.Option(0.0, "--margin", help="Seconds added around each expression (with --inside-expressions)."),
-        stride: int = typer.Option(3, "--stride", help="Keep every N-th frame (neighbouring frames are near copies)."),
+        stride: int = typer.Option(0, "--stride", min=0,
+                                   help="Keep every N-th frame (neighbouring frames are near copies); 0: auto, a "
+                                        "frame every 0.1 s thinned to at most --max-samples."),
+        max_samples: int = typer.Option(20_000, "--max-samples", min=1,
+                                        help="With --stride 0: most frames used (more makes every test reject "
+                                             "and FCI slow)."),
         features: str = typer.Option("lagged", "--features",
                                      help="lagged (x[t-L] and x[t], orients edges by time), level or diff."),
         lag: float = typer.Option(0.1, "--lag", help="The lag L of lagged/diff features, in seconds."),
@@ -83,7 +88,8 @@ def register(app: typer.Typer) -> None:
                               resample=resample, threshold=threshold, policy=policy, background=background, seed=seed,
                               workers=workers, device=device,
                               sampling=SamplingOptions(inside_expressions=inside_expressions, margin_s=margin,
-                                                       stride=stride, features=features, lag_s=lag, center=center))
+                                                       stride=stride, max_samples=max_samples, features=features,
+                                                       lag_s=lag, center=center))
         cfg.validate()
         if (inside_expressions or per == "type") and labels is None:
             raise InputError(f"{'--inside-expressions' if inside_expressions else '--per type'} needs labels "
@@ -96,6 +102,7 @@ def register(app: typer.Typer) -> None:
             "--engine": engine, "--method": method, "--alpha": alpha, "--depth": depth, "--bootstrap": bootstrap,
             "--resample": resample, "--threshold": threshold, "--policy": policy, "--labels": labels,
             "--inside-expressions": inside_expressions, "--margin": margin, "--stride": stride,
+            "--max-samples": max_samples,
             "--features": features, "--lag": lag, "--center": center, "--per": per, "--background": background,
             "--aus": aus, "--fps": fps, "--seed": seed})
         graphs, skipped = discover_graphs(corpus, intervals, cfg, per, au_names=au_names, command=command)

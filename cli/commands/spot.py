@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from causalex_cli.common import console, err_console, handle_errors, info, progress
+from causalex_cli.common import THREADS_HELP, console, err_console, handle_errors, info, progress
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".m4v")
 
@@ -61,6 +61,7 @@ def spot(
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
                                         help="Frame rate of CSV inputs that carry none (py-feat)."),
+    threads: int = typer.Option(1, "--threads", min=0, help=THREADS_HELP),
 ) -> None:
     """Spot macro- and micro-expressions and write the predictions CSV (video, onset, apex, offset, type,
     score, emotion, onset_s, offset_s). Inputs are resampled to the model's working frame rate and the
@@ -73,6 +74,10 @@ def spot(
     from causalex.spot.spotter import make_spotter
     from causalex.train.loop import resolve_device
 
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
     if method == Method.model:
         if len(paths) < 2:
             raise InputError("spot needs a MODEL and at least one INPUT (or --method threshold with inputs only)")

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from causalex_cli.common import console, err_console, handle_errors, info, progress
+from causalex_cli.common import THREADS_HELP, console, err_console, handle_errors, info, progress
 
 
 class Protocol(str, enum.Enum):
@@ -91,7 +91,7 @@ def train(
                                              "published papers do (flagged in all outputs)."),
     no_final: bool = typer.Option(False, "--no-final", help="Skip the deployment model (cross-validation only)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in the output folder."),
-    threads: int = typer.Option(0, "--threads", min=0, help="Torch CPU threads (0: torch default)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
 ) -> None:
     """Train the spotter with leave-one-subject-out (default), k-fold or an explicit split. In every fold
     the epoch and the decoding thresholds are chosen on inner-validation subjects; out-of-fold predictions
@@ -118,7 +118,8 @@ def train(
     config.protocol.select_on_test = select_on_test
     config.protocol.final_model = not no_final
     config.model.dynamic = dynamic or config.model.dynamic
-    config.optim.threads = threads or config.optim.threads
+    if threads is not None:
+        config.optim.threads = threads
     if epochs is not None:
         config.optim.epochs = epochs
     if working_fps is not None:
