@@ -89,3 +89,14 @@ def test_config_round_trip_and_unknown_field():
         DecodeConfig.from_dict({"giga": {}})
     with pytest.raises(ValueError, match="unknown expression type"):
         cfg.for_type("mega")
+
+
+def test_intervals_where_the_face_was_lost_are_dropped():
+    probs = _probs(300, [("macro", 40, 60, 90, 0.9), ("macro", 180, 200, 220, 0.9)])
+    valid = np.ones(300, bool)
+    valid[175:215] = False  # the second expression is mostly untracked (its scores rest on no data)
+    found = decode_video(probs, None, 30.0, "v", _config(), valid=valid)
+    assert [iv.onset for iv in found] == [40]
+    assert len(decode_video(probs, None, 30.0, "v", _config())) == 2  # without a mask both stay
+    lenient = DecodeConfig.from_dict({**_config().to_dict(), "min_valid": 0.0})
+    assert len(decode_video(probs, None, 30.0, "v", lenient, valid=valid)) == 2

@@ -8,7 +8,9 @@ For each expression type separately:
    ``onset[s] + offset[e] + inside_weight * sum_{t=s..e}(inside[t] - 0.5) / (L_max / 2)``
    subject to ``min_duration_s <= (e - s + 1) / fps <= max_duration_s``;
 3. the interval's score is ``sqrt(apex[p] * mean(inside[s..e]))``;
-4. greedy non-maximum suppression (IoU > ``nms_iou``) keeps the best of overlapping intervals, then
+4. an interval in which fewer than ``min_valid`` of the frames are tracked (the face was lost: the
+   scores there rest on no data) is dropped;
+5. greedy non-maximum suppression (IoU > ``nms_iou``) keeps the best of overlapping intervals, then
    those scoring below ``threshold`` are dropped and at most ``top_k`` per video are kept.
 
 Durations are in seconds, so the same settings work at any frame rate. ``threshold`` (and the duration
@@ -55,6 +57,7 @@ class DecodeConfig:
     micro: TypeDecodeConfig = field(default_factory=_default_micro)  # micro-expression decoding
     macro: TypeDecodeConfig = field(default_factory=_default_macro)  # macro-expression decoding
     inside_weight: float = 1.0  # weight of the inside score in the onset/offset search
+    min_valid: float = 0.5  # intervals with a smaller share of tracked frames are dropped (needs the mask)
 
     def for_type(self, expression_type: str) -> TypeDecodeConfig:
         """Settings of ``micro`` or ``macro``.
@@ -79,10 +82,11 @@ class DecodeConfig:
             if key in EXPRESSION_TYPES:
                 merged = {**asdict(getattr(base, key)), **value}
                 kwargs[key] = TypeDecodeConfig(**merged)
-            elif key == "inside_weight":
+            elif key in ("inside_weight", "min_valid"):
                 kwargs[key] = float(value)
             else:
-                raise ValueError(f"unknown DecodeConfig field {key!r}; valid: micro, macro, inside_weight")
+                raise ValueError(f"unknown DecodeConfig field {key!r}; valid: micro, macro, inside_weight, "
+                                 f"min_valid")
         return cls(**kwargs)
 
 
@@ -146,7 +150,7 @@ def nms_1d(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_thresho
 
 
 def decode_type(probs: np.ndarray, fps: float, expression_type: str, config: DecodeConfig,
-                threshold: float | None = None) -> list[tuple[int, int, int, float]]:
+                threshold: float | None = None, valid: np.ndarray | None = None) -> list[tuple[int, int, int, float]]:
     """Intervals of one type from per-frame probabilities.
 
     Args:
@@ -155,12 +159,13 @@ def decode_type(probs: np.ndarray, fps: float, expression_type: str, config: Dec
         expression_type: ``micro`` or ``macro``.
         config: decoding settings.
         threshold: score threshold overriding the config's (``0`` keeps every candidate).
+        valid: tracked frames; intervals mostly outside them are dropped (``config.min_valid``).
 
     Returns:
         ``(onset, apex, offset, score)`` tuples, best score first.
 
     Shapes:
-        probs: ``[T, 8]``.
+        probs: ``[T, 8]``; valid: ``[T]`` bool.
     """
     cfg = config.for_type(expression_type)
     onset = probs[:, channel_index(expression_type, "onset")]
@@ -175,16 +180,20 @@ def decode_type(probs: np.ndarray, fps: float, expression_type: str, config: Dec
     peaks = peaks - 1
     if peaks.size == 0:
         return []
-    starts, ends, scores = [], [], []
+    starts, ends, scores, apexes = [], [], [], []
+    tracked = None if valid is None else np.concatenate([[0], np.cumsum(np.asarray(valid, bool))])  # [T+1]
     for p in peaks.tolist():
         s, e = search_bounds(onset, offset, inside, p, min_len, max_len, config.inside_weight)
+        if tracked is not None and tracked[e + 1] - tracked[s] < config.min_valid * (e - s + 1):
+            continue
+        apexes.append(p)
         starts.append(s)
         ends.append(e)
         scores.append(math.sqrt(max(float(apex[p]), 0.0) * max(float(inside[s:e + 1].mean()), 0.0)))
-    starts_a, ends_a, scores_a = np.asarray(starts), np.asarray(ends), np.asarray(scores)
+    starts_a, ends_a, scores_a = np.asarray(starts, np.int64), np.asarray(ends, np.int64), np.asarray(scores)
     keep = nms_1d(starts_a, ends_a, scores_a, cfg.nms_iou)
     thr = cfg.threshold if threshold is None else threshold
-    out = [(int(starts_a[i]), int(peaks[i]), int(ends_a[i]), float(scores_a[i])) for i in keep if scores_a[i] >= thr]
+    out = [(int(starts_a[i]), int(apexes[i]), int(ends_a[i]), float(scores_a[i])) for i in keep if scores_a[i] >= thr]
     if cfg.top_k > 0:
         out = out[:cfg.top_k]
     return out
@@ -192,7 +201,7 @@ def decode_type(probs: np.ndarray, fps: float, expression_type: str, config: Dec
 
 def decode_video(probs: np.ndarray, emotion_probs: np.ndarray | None, fps: float, video: str,
                  config: DecodeConfig, emotion_classes: tuple[str, ...] | list[str] = (),
-                 thresholds: dict[str, float] | None = None) -> list[Interval]:
+                 thresholds: dict[str, float] | None = None, valid: np.ndarray | None = None) -> list[Interval]:
     """Intervals of both types for one video, with the emotion of each (mean class probability inside).
 
     Args:
@@ -203,17 +212,18 @@ def decode_video(probs: np.ndarray, emotion_probs: np.ndarray | None, fps: float
         config: decoding settings.
         emotion_classes: class names of ``emotion_probs``' columns.
         thresholds: per-type score thresholds overriding the config (``{"micro": 0.0}`` keeps all).
+        valid: tracked frames (intervals mostly outside them are dropped), or None.
 
     Returns:
         Intervals in frames of ``probs``, sorted by onset.
 
     Shapes:
-        probs: ``[T, 8]``; emotion_probs: ``[T, C]``.
+        probs: ``[T, 8]``; emotion_probs: ``[T, C]``; valid: ``[T]`` bool.
     """
     out: list[Interval] = []
     for kind in EXPRESSION_TYPES:
         thr = None if thresholds is None else thresholds.get(kind)
-        for s, p, e, score in decode_type(probs, fps, kind, config, thr):
+        for s, p, e, score in decode_type(probs, fps, kind, config, thr, valid):
             emotion = ""
             if emotion_probs is not None and len(emotion_classes):
                 emotion = str(emotion_classes[int(np.argmax(emotion_probs[s:e + 1].mean(0)))])

@@ -48,7 +48,8 @@ def decode_scores(scores: FrameScores, video: PreparedVideo, decode: DecodeConfi
                   emotion_classes: tuple[str, ...] | list[str],
                   thresholds: dict[str, float] | None = None) -> list[Interval]:
     """Intervals of one video from its frame scores, in source frames."""
-    found = decode_video(scores.spot, scores.emotion, video.fps, video.video, decode, emotion_classes, thresholds)
+    found = decode_video(scores.spot, scores.emotion, video.fps, video.video, decode, emotion_classes, thresholds,
+                         valid=video.valid)
     return to_source_frames(found, video)
 
 
