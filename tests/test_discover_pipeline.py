@@ -67,7 +67,7 @@ def test_auto_stride_is_a_tenth_of_a_second_at_each_rate_then_thinned_to_max_sam
     auto = collect_samples([slow, fast], options=SamplingOptions(features="level"))  # stride 0 = auto
     assert auto.n_samples == 100 + 100  # every 3rd frame at 30 fps, every 20th at 200 fps
     thinned = collect_samples([slow, fast], options=SamplingOptions(features="level", max_samples=70))
-    assert thinned.n_samples == 34 + 34  # both strides times 3 (ceil(200 / 70)): at most 70 rows
+    assert thinned.n_samples == 34 + 34 and thinned.strides == [9, 60]  # strides x3 (ceil(200 / 70))
     explicit = collect_samples([slow, fast], options=SamplingOptions(stride=4, features="level", max_samples=70))
     assert explicit.n_samples == 75 + 500  # an explicit stride is kept as given
     with pytest.raises(InputError, match="stride"):

@@ -205,7 +205,7 @@ def discover_graph(series: list[AUSeries], labels: list[Interval] | None = None,
     prov = {
         "kind": "causal discovery",
         "data_hash": data_hash(series, labels if _labels_used(cfg) else None),
-        "n_series": sample.n_series, "n_samples": sample.n_samples,
+        "n_series": sample.n_series, "n_samples": sample.n_samples, "strides_used": sample.strides,
         "tested_aus": sample.tested_aus, "dropped_aus": sample.dropped_aus,
         "engine": cfg.engine, "method": cfg.method, "ci_test": cfg.ci_test, "alpha": cfg.alpha, "depth": cfg.depth,
         "bootstrap": cfg.bootstrap, "resample": unit, "threshold": threshold, "policy": cfg.policy,

@@ -117,6 +117,8 @@ class FrameSample:
         subjects, videos: ``[N]`` subject / video of each row.
         dropped_aus: AU -> why it was left out of the tests (it stays an isolated node).
         n_series: number of series that contributed rows.
+        lagged: whether ``data`` holds lagged copies.
+        strides: the distinct frame strides used (one per frame rate with the auto rule).
     """
 
     data: np.ndarray
@@ -127,6 +129,7 @@ class FrameSample:
     dropped_aus: dict[str, str] = field(default_factory=dict)
     n_series: int = 0
     lagged: bool = False
+    strides: list[int] = field(default_factory=list)  # distinct strides used (the auto rule can vary by fps)
 
     @property
     def variable_names(self) -> list[str]:
@@ -290,7 +293,7 @@ def collect_samples(series: list[AUSeries], labels: list[Interval] | None = None
     sample = FrameSample(data=data, au_names=names, tested_aus=list(names),
                          subjects=np.concatenate(subjects) if subjects else np.zeros(0, object),
                          videos=np.concatenate(videos) if videos else np.zeros(0, object), n_series=used,
-                         lagged=opts.features == "lagged")
+                         lagged=opts.features == "lagged", strides=sorted(set(strides)))
     _drop_degenerate_columns(sample)
     needed = sample.data.shape[1] + 3
     if sample.n_samples < needed:
@@ -300,7 +303,7 @@ def collect_samples(series: list[AUSeries], labels: list[Interval] | None = None
         raise InputError(f"fewer than 2 AUs vary in the selected frames ({', '.join(sample.tested_aus) or 'none'}); "
                          f"nothing to discover")
     log.info("discovery sample: %d frames from %d series (stride %s), %d AUs tested", sample.n_samples, used,
-             ", ".join(str(v) for v in sorted(set(strides))), len(sample.tested_aus))
+             ", ".join(str(v) for v in sample.strides), len(sample.tested_aus))
     return sample
 
 

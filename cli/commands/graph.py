@@ -35,9 +35,11 @@ def provenance_line(graph) -> str:
     boot = f", bootstrap {get('bootstrap')} over {get('resample')}s (threshold {get('threshold')})" \
         if prov.get("bootstrap") else ""
     group = f" [{prov['group']['per']} {prov['group']['name']}]" if prov.get("group") else ""
+    strides = prov.get("strides_used")
+    stride = f" (frame stride {'/'.join(str(v) for v in strides)})" if strides else ""
     return (f"{graph.name}{group}: {str(get('method')).upper()} via {get('engine')} ({get('ci_test')}, alpha "
             f"{get('alpha')}, depth {get('depth')}){boot}, policy {get('policy')}, background {get('background')}, "
-            f"{get('n_samples')} frames from {get('n_series')} series, features "
+            f"{get('n_samples')} frames from {get('n_series')} series{stride}, features "
             f"{prov.get('sampling', {}).get('features', '?')}")
 
 
