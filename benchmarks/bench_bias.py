@@ -7,7 +7,7 @@ of a model trained on all of A, the drop, and how much F1 the model loses when t
 the latent drives, e.g. AU14 and AU23) are removed at test time.
 
     python benchmarks/bench_bias.py --quick        # about 5 minutes on 2 CPU cores
-    python benchmarks/bench_bias.py                # the full sweep (small preset, LOSO): about an hour
+    python benchmarks/bench_bias.py                # the full sweep (small preset, LOSO): about an hour on one core
     python benchmarks/bench_bias.py --gpu          # casme2-shaped corpora, for a GPU machine
 
 Appends a section to benchmarks/RESULTS.md and writes benchmarks/plots/bias_drop_vs_strength_<set>.png.
@@ -34,7 +34,7 @@ ALL_GRAPHS = ("causal", "cooccurrence", "facs", "full", "none")
 TRAIN_OVERRIDES = {"protocol": {"min_val_subjects": 1}}
 SETS = {  # preset (+ overrides), bias strengths of A, graph variants, seeds, epochs, in-domain folds (0 = LOSO)
     "quick": dict(preset="small", overrides={}, biases=(0.0, 3.0), graphs=("causal",), seeds=1, epochs=10, folds=0),
-    "full": dict(preset="small", overrides={}, biases=(0.0, 2.0, 4.0), graphs=ALL_GRAPHS, seeds=2, epochs=10,
+    "full": dict(preset="small", overrides={}, biases=(0.0, 2.0, 4.0), graphs=ALL_GRAPHS, seeds=2, epochs=None,
                  folds=0),
     "gpu": dict(preset="casme2", overrides={}, biases=(0.0, 2.0, 4.0), graphs=ALL_GRAPHS, seeds=2, epochs=None,
                 folds=3),
