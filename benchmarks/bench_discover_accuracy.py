@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_append:
         body = (f"Set `{name}`: preset `{spec['preset']}` (default bias), seeds {list(spec['seeds'])}, "
                 f"{spec['bootstrap']} bootstrap runs over subjects, threshold 0.5, FCI fast engine, alpha 0.001, "
-                f"stride 3, policy conservative. Truth: the simulator's mechanism edges; the bias pair is "
+                f"auto stride (a frame every 0.1 s, at most 20,000 frames), policy conservative. Truth: the simulator's mechanism edges; the bias pair is "
                 f"excluded from the skeleton score and reported on its own. Means over seeds; time is the median. "
                 f"Total {time.perf_counter() - t0:.0f} s.\n\n{table}\n")
         append_section(f"Discovery accuracy on simulated corpora ({name})", command.strip(), body)
