@@ -82,7 +82,7 @@ class GraphConfig:
     stride: int | None = None  # keep every N-th frame (None: discover's default, auto; see discover.sampling)
     policy: str = "conservative"  # debiasing rule from PAG to adjacency (see causalex.discover.debias)
 
-    def discovery_config(self):
+    def discovery_config(self) -> "DiscoveryConfig":  # noqa: F821 (imported lazily: discover is heavy)
         """The `causalex.discover.pipeline.DiscoveryConfig` these settings give: `causalex discover`'s
         defaults except where a field is set here, so ``--graph causal`` in a fold builds the graph that
         ``causalex discover`` builds from the same subjects."""

@@ -29,8 +29,8 @@ from causalex.series import AUSeries
 from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
-from causalex.train.graphs import needs_data, resolve_graph, series_au_names
 from causalex.train.fit import fit_model
+from causalex.train.graphs import needs_data, resolve_graph, series_au_names
 from causalex.train.inputs import check_inputs, label_counts
 from causalex.train.protocols import SELECTION_TEST, Fold, final_fold, make_folds
 
