@@ -188,3 +188,20 @@ def common_au_names(series: list[AUSeries]) -> list[str]:
     for s in series[1:]:
         shared &= set(s.au_names)
     return [n for n in series[0].au_names if n in shared]
+
+
+def without_aus(au_names: list[str], excluded: list[str] | tuple[str, ...]) -> list[str]:
+    """``au_names`` minus ``excluded`` (e.g. the AUs a bias study found a corpus biased on).
+
+    Raises:
+        InputError: an excluded AU that is not in ``au_names``, or fewer than two AUs left.
+    """
+    from causalex.errors import InputError
+
+    unknown = [a for a in excluded if a not in au_names]
+    if unknown:
+        raise InputError(f"cannot exclude {', '.join(unknown)}: not among the AUs ({' '.join(au_names)})")
+    kept = [a for a in au_names if a not in set(excluded)]
+    if len(kept) < 2:
+        raise InputError(f"excluding {', '.join(excluded)} leaves {len(kept)} AU(s); need at least 2")
+    return kept

@@ -164,6 +164,17 @@ def test_different_au_sets_use_the_intersection_and_say_so(tmp_path, corpora):
     assert "different AU sets" in (tmp_path / "report" / "report.md").read_text()
 
 
+def test_excluded_aus_leave_the_study_and_the_report_says_so(tmp_path, corpora):
+    train, test = corpora
+    study = run_bias_study(train, test, ThresholdSpotter([]),
+                           StudyConfig(variants=("none",), reliance=(), exclude_aus=("AU14", "AU23")))
+    assert "AU14" not in study.au_names and "AU23" not in study.au_names and len(study.au_names) == 15
+    assert study.graphs["none"].nodes == study.au_names
+    assert "excluded by request: AU14 AU23" in study.au_note
+    with pytest.raises(InputError, match="cannot exclude AU99"):
+        run_bias_study(train, test, ThresholdSpotter([]), StudyConfig(variants=("none",), exclude_aus=("AU99",)))
+
+
 def test_corpora_sharing_fewer_than_two_aus_are_refused(tmp_path, corpora):
     train, _ = corpora
     full = generate_corpus("tiny", bias=0.0, seed=5)

@@ -55,6 +55,15 @@ def test_train_writes_model_folder(corpus_dir, tmp_path):
     assert again.exit_code == 2 and "already holds a trained model" in again.output
 
 
+def test_excluded_aus_are_not_model_inputs(corpus_dir, tmp_path):
+    out = tmp_path / "run"
+    result = _train(corpus_dir, out, "--exclude-aus", "AU14,AU23", "--no-final")
+    assert result.exit_code == 0, result.output
+    assert "AU14" not in json.loads((out / "config.json").read_text())["au_names"]
+    bad = _train(corpus_dir, tmp_path / "bad", "--exclude-aus", "AU99")
+    assert bad.exit_code == 2 and "cannot exclude AU99" in bad.output and not (tmp_path / "bad").exists()
+
+
 def test_train_refuses_labels_of_missing_videos_and_writes_nothing(corpus_dir, tmp_path):
     labels = read_labels_csv(corpus_dir / "labels.csv")
     bad = tmp_path / "labels.csv"

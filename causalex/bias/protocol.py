@@ -32,7 +32,7 @@ from causalex.graph import AUGraph
 from causalex.labels import Interval
 from causalex.metrics import evaluate_spotting
 from causalex.metrics.spotting import SCORE_ROWS
-from causalex.series import AUSeries
+from causalex.series import AUSeries, without_aus
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class StudyConfig:
     folds: int = 0  # in-domain protocol: 0 = leave one subject out; N >= 2 = N folds by subject (faster)
     reliance: tuple[str, ...] = DOMAINS  # where AU reliance is measured: in_domain and/or cross_domain
     reliance_aus: tuple[str, ...] | None = None  # AUs removed one at a time (None: every AU of the study)
+    exclude_aus: tuple[str, ...] = ()  # AUs left out of the study altogether (e.g. bias AUs a first study found)
     timelines: int = 2  # test videos drawn as AU timelines (first variant and seed; labelled videos first)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)  # settings of the causal variant
     variant: str = "megc"  # IoU convention of the scores
@@ -294,6 +295,9 @@ def run_bias_study(train_source: CorpusSource, test_source: CorpusSource, backen
     config.validate()
     train_aus, test_aus = train_source.peek(), test_source.peek()
     au_names, note = agree_au_names(train_aus, test_aus, train_source.name, test_source.name)
+    if config.exclude_aus:
+        au_names = without_aus(au_names, config.exclude_aus)
+        note = "; ".join(n for n in (note, f"excluded by request: {' '.join(config.exclude_aus)}") if n)
     unknown = [a for a in config.reliance_aus or () if a not in au_names]
     if unknown:
         raise InputError(f"reliance AU(s) {', '.join(unknown)} not in the study's AUs ({' '.join(au_names)})")

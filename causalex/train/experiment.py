@@ -25,7 +25,7 @@ from causalex.fileio import write_text_atomic
 from causalex.labels import Interval, write_predictions_csv
 from causalex.metrics import evaluate_predictions, evaluate_spotting
 from causalex.model.network import build_model
-from causalex.series import AUSeries
+from causalex.series import AUSeries, without_aus
 from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
@@ -146,7 +146,8 @@ def _interval_json(iv: Interval) -> list:
 
 def run_experiment(series: list[AUSeries], labels: list[Interval], config: ExperimentConfig, graph_spec: str,
                    output_dir: str | Path, device: torch.device, *, labels_path: str | None = None,
-                   resume: bool = False, on_event: Event | None = None, command: str = "") -> ExperimentResult:
+                   resume: bool = False, on_event: Event | None = None, command: str = "",
+                   exclude_aus: tuple[str, ...] | list[str] = ()) -> ExperimentResult:
     """Cross-validate, train the deployment model and write the model folder.
 
     Args:
@@ -160,6 +161,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         resume: continue an interrupted run in ``output_dir``.
         on_event: progress callback (dicts with ``kind``: prepare, fold_start, epoch, fold_done, final_done).
         command: the command line, stored in config.json.
+        exclude_aus: AUs the model does not use (e.g. AUs a bias study found a corpus biased on).
 
     Raises:
         InputError: bad inputs (checked before anything is written) or an unresumable output folder.
@@ -167,6 +169,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     layout = ModelDirLayout(Path(output_dir))
     subjects = check_inputs(series, labels, labels_path)
     au_names = series_au_names(graph_spec, series)
+    if exclude_aus:
+        au_names = without_aus(au_names, exclude_aus)
     config.model.in_features = config.features.n_features
     videos = _prepare_all(series, labels, au_names, config, subjects, on_event)
     counts = label_counts(labels, subjects)

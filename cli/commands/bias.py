@@ -98,6 +98,9 @@ def register(app: typer.Typer) -> None:
         reliance: str = typer.Option("both", "--reliance", help="Where to measure AU reliance (F1 lost with one "
                                                                "AU removed at test time): both, in-domain, "
                                                                "cross-domain or none."),
+        exclude_aus: Optional[str] = typer.Option(None, "--exclude-aus",
+                                                  help="Comma-separated AUs left out of the study (e.g. the bias "
+                                                       "AUs an earlier report's reliance table found)."),
         reliance_aus: Optional[str] = typer.Option(None, "--reliance-aus", help="Comma-separated AUs to remove "
                                                                                 "(default: every AU)."),
         fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate of CSVs that carry none."),
@@ -125,7 +128,8 @@ def register(app: typer.Typer) -> None:
         study_cfg = StudyConfig(variants=variants, seeds=tuple(range(seed, seed + seeds)), folds=folds,
                                 reliance=_parse_reliance(reliance),
                                 reliance_aus=tuple(a.strip() for a in reliance_aus.split(",") if a.strip())
-                                if reliance_aus else None)
+                                if reliance_aus else None,
+                                exclude_aus=tuple(a.strip() for a in (exclude_aus or "").split(",") if a.strip()))
         sources = (CorpusSource(train.name or str(train), str(train), str(train_labels), fps),
                    CorpusSource(test.name or str(test), str(test), str(test_labels), fps))
         if sources[0].name == sources[1].name:

@@ -92,6 +92,9 @@ def train(
     no_final: bool = typer.Option(False, "--no-final", help="Skip the deployment model (cross-validation only)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in the output folder."),
     threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
+    exclude_aus: Optional[str] = typer.Option(None, "--exclude-aus",
+                                              help="Comma-separated AUs the model does not use (e.g. the bias AUs "
+                                                   "of a `causalex bias` reliance table)."),
 ) -> None:
     """Train the spotter with leave-one-subject-out (default), k-fold or an explicit split. In every fold
     the epoch and the decoding thresholds are chosen on inner-validation subjects; out-of-fold predictions
@@ -165,6 +168,7 @@ def train(
 
         result = run_experiment(all_series, all_labels, config, graph, output, torch_device,
                                 labels_path=str(labels), resume=resume, on_event=on_event,
+                                exclude_aus=tuple(a.strip() for a in (exclude_aus or "").split(",") if a.strip()),
                                 command=" ".join(shlex.quote(a) for a in ["causalex", *sys.argv[1:]]))
     metrics = result.metrics
     console.print(_fold_table(result.folds, metrics["optimistic_selection"]))
