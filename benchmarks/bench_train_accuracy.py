@@ -17,6 +17,7 @@ Appends a section to benchmarks/RESULTS.md (``--no-append`` to print only).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--out", default=None, help="keep the model folders here (default: a temporary folder)")
     parser.add_argument("--no-append", action="store_true", help="print only, do not append to RESULTS.md")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="SECTION.FIELD=JSON",
+                        help="training config override, e.g. --set model.readout='\"mean\"' (repeatable)")
     args = parser.parse_args(argv)
     device = torch.device("cuda" if args.gpu else args.device)
     preset = args.preset or ("small" if args.quick else "casme2")
@@ -96,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
                                                                    "final_model": False}}
     if epochs:
         overrides["optim"]["epochs"] = epochs
+    for item in args.settings:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        overrides.setdefault(section, {})[name] = json.loads(value)
     config = ExperimentConfig().merged(overrides)
     config.seed = args.seed
 

@@ -30,6 +30,24 @@ def test_forward_shapes():
     assert model.receptive_field == 1 + 2 * (1 + 2)
 
 
+def test_mean_readout_mixes_aus_only_through_the_graph():
+    cfg = ModelConfig(node_hidden=4, temporal_channels=8, dilations=(1,), readout="mean", dropout=0.0)
+    torch.manual_seed(0)
+    x = torch.randn(1, 20, K, cfg.in_features)
+    for adjacency, coupled in ((np.zeros((K, K), np.float32), False), (_adjacency(), True)):
+        model = build_model(cfg, adjacency).eval()
+        assert model(x)["spot"].shape == (1, 20, len(SPOT_CHANNELS))
+        # the output is a sum over nodes of per-node terms unless messages couple them: with no graph, the
+        # effect of changing two AUs together equals the sum of changing each alone (before the temporal head)
+        h = lambda v: model.readout(model.embed_nodes(v.reshape(20, K, -1), model.adjacency).mean(1))
+        d1, d2 = torch.zeros_like(x), torch.zeros_like(x)
+        d1[..., 0, :], d2[..., 1, :] = 1.0, 1.0
+        joint, apart = h(x + d1 + d2) - h(x), (h(x + d1) - h(x)) + (h(x + d2) - h(x))
+        assert torch.allclose(joint, apart, atol=1e-5) is (not coupled)
+    with pytest.raises(ValueError, match="unknown readout"):
+        build_model(ModelConfig(readout="max"), _adjacency())
+
+
 def test_wrong_input_shape_is_refused():
     model = build_model(ModelConfig(node_hidden=4, temporal_channels=8), _adjacency())
     with pytest.raises(ValueError, match="expects K=17"):

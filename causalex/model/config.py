@@ -17,6 +17,8 @@ class ModelConfig:
     graph_layers: int = 2  # number of residual graph layers over the K AU nodes
     bidirectional: bool = True  # also pass messages effect -> cause (own weights) besides cause -> effect
     node_embedding: bool = True  # learned per-AU identity vector added to the node input
+    readout: str = "flatten"  # K node states -> one frame vector: flatten (AUW-GCN; every AU mixed by a linear
+    # layer, graph or not) | mean (mean over nodes: AUs interact only through the graph layers)
     temporal_channels: int = 32  # D, channels of the temporal head after pooling the K nodes
     temporal_kernel: int = 3  # kernel size of each dilated 1-D convolution (frames)
     dilations: tuple[int, ...] = (1, 2, 4, 8, 16)  # one residual conv block per dilation (AUW-GCN style)

@@ -13,6 +13,8 @@ from causalex.model.graph_layers import make_graph_layer
 from causalex.model.outputs import SPOT_CHANNELS
 from causalex.model.temporal import TemporalHead
 
+READOUTS = ("flatten", "mean")
+
 
 class SpottingNet(nn.Module):
     """Per-frame expression spotting network over an AU graph.
@@ -45,7 +47,9 @@ class SpottingNet(nn.Module):
             make_graph_layer(config.graph_layer, h, h, bidirectional=config.bidirectional)
             for _ in range(config.graph_layers))
         self.graph_norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(config.graph_layers))
-        self.readout = nn.Linear(k * h, d)
+        if config.readout not in READOUTS:
+            raise ValueError(f"unknown readout {config.readout!r}; valid: {', '.join(READOUTS)}")
+        self.readout = nn.Linear(k * h if config.readout == "flatten" else h, d)
         self.temporal = TemporalHead(d, config.temporal_kernel, tuple(config.dilations), config.dropout)
         self.spot_head = nn.Conv1d(d, len(SPOT_CHANNELS), 1)
         self.emotion_head = nn.Conv1d(d, len(config.emotion_classes), 1)
@@ -84,7 +88,10 @@ class SpottingNet(nn.Module):
                              f"F={self.config.in_features}")
         adj = self.adjacency if adjacency is None else adjacency.to(x.device)
         h = self.embed_nodes(x.reshape(b * t, k, f), adj)  # [B*T, K, H]
-        z = self.readout(h.reshape(b, t, k * h.shape[-1]))  # [B, T, D]
+        if self.config.readout == "flatten":
+            z = self.readout(h.reshape(b, t, k * h.shape[-1]))  # [B, T, D]
+        else:
+            z = self.readout(h.reshape(b, t, k, h.shape[-1]).mean(dim=2))  # [B, T, D]
         z = self.temporal(z.transpose(1, 2))  # [B, D, T]
         spot = self.spot_head(z).transpose(1, 2)  # [B, T, 8]
         emotion = self.emotion_head(z).transpose(1, 2)  # [B, T, C]
