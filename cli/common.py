@@ -82,3 +82,8 @@ def info(message: str) -> None:
 
 THREADS_HELP = ("Torch CPU threads (default 1: fastest for these small models on a busy or small CPU; "
                 "0: torch's default).")
+
+
+def comma_list(text: str | None) -> tuple[str, ...]:
+    """``"AU14, AU23,"`` -> ``("AU14", "AU23")``; None or empty -> ``()``."""
+    return tuple(item.strip() for item in (text or "").split(",") if item.strip())

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from causalex_cli.common import THREADS_HELP, console, handle_errors, info, progress
+from causalex_cli.common import THREADS_HELP, comma_list, console, handle_errors, info, progress
 
 DEFAULT_GRAPHS = "causal,cooccurrence,facs,full,none"
 
@@ -127,9 +127,8 @@ def register(app: typer.Typer) -> None:
         backend = ModelBackend(exp, device=device)
         study_cfg = StudyConfig(variants=variants, seeds=tuple(range(seed, seed + seeds)), folds=folds,
                                 reliance=_parse_reliance(reliance),
-                                reliance_aus=tuple(a.strip() for a in reliance_aus.split(",") if a.strip())
-                                if reliance_aus else None,
-                                exclude_aus=tuple(a.strip() for a in (exclude_aus or "").split(",") if a.strip()))
+                                reliance_aus=comma_list(reliance_aus) if reliance_aus else None,
+                                exclude_aus=comma_list(exclude_aus))
         sources = (CorpusSource(train.name or str(train), str(train), str(train_labels), fps),
                    CorpusSource(test.name or str(test), str(test), str(test_labels), fps))
         if sources[0].name == sources[1].name:

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from causalex_cli.common import STATE, console, handle_errors, info
+from causalex_cli.common import STATE, comma_list, console, handle_errors, info
 
 
 def rebuild_command(series: list[Path], output: Path, options: dict[str, object]) -> str:
@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
         if (inside_expressions or per == "type") and labels is None:
             raise InputError(f"{'--inside-expressions' if inside_expressions else '--per type'} needs labels "
                              f"(pass --labels LABELS.csv)")
-        au_names = [a.strip() for a in aus.split(",") if a.strip()] if aus else None
+        au_names = list(comma_list(aus)) or None
         start = time.perf_counter()
         corpus = load_series_inputs(series, fps=fps)
         intervals = read_labels_csv(labels) if labels is not None else None

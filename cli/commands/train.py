@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from causalex_cli.common import THREADS_HELP, console, err_console, handle_errors, info, progress
+from causalex_cli.common import THREADS_HELP, comma_list, console, err_console, handle_errors, info, progress
 
 
 class Protocol(str, enum.Enum):
@@ -117,7 +117,7 @@ def train(
     config.seed = seed
     config.protocol.protocol = protocol.value
     config.protocol.folds = folds
-    config.protocol.test_subjects = tuple(s.strip() for s in test_subjects.split(",") if s.strip())
+    config.protocol.test_subjects = comma_list(test_subjects)
     config.protocol.select_on_test = select_on_test
     config.protocol.final_model = not no_final
     config.model.dynamic = dynamic or config.model.dynamic
@@ -168,7 +168,7 @@ def train(
 
         result = run_experiment(all_series, all_labels, config, graph, output, torch_device,
                                 labels_path=str(labels), resume=resume, on_event=on_event,
-                                exclude_aus=tuple(a.strip() for a in (exclude_aus or "").split(",") if a.strip()),
+                                exclude_aus=comma_list(exclude_aus),
                                 command=" ".join(shlex.quote(a) for a in ["causalex", *sys.argv[1:]]))
     metrics = result.metrics
     console.print(_fold_table(result.folds, metrics["optimistic_selection"]))
