@@ -196,8 +196,6 @@ def without_aus(au_names: list[str], excluded: list[str] | tuple[str, ...]) -> l
     Raises:
         InputError: an excluded AU that is not in ``au_names``, or fewer than two AUs left.
     """
-    from causalex.errors import InputError
-
     unknown = [a for a in excluded if a not in au_names]
     if unknown:
         raise InputError(f"cannot exclude {', '.join(unknown)}: not among the AUs ({' '.join(au_names)})")

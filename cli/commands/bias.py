@@ -19,7 +19,7 @@ def _parse_graphs(text: str) -> tuple[str, ...]:
     from causalex.discover.pipeline import GRAPH_VARIANTS
     from causalex.errors import InputError
 
-    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    names = tuple(dict.fromkeys(comma_list(text)))
     bad = [n for n in names if n not in GRAPH_VARIANTS]
     if bad or not names:
         raise InputError(f"--graphs: unknown graph variant(s) {', '.join(bad) or '(none given)'}; "
