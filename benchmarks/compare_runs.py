@@ -8,6 +8,13 @@ for both runs at once, so the difference of F1 is paired on the same subjects.
     python benchmarks/compare_runs.py /tmp/cx/seed1/causal /tmp/cx/seed1/none --preset casme2 --seed 1
     python benchmarks/compare_runs.py runs/a runs/b --labels labels.csv
 
+Several corpora (e.g. simulator seeds) pool into one comparison: put ``{seed}`` in the run paths (and in
+``--labels`` if given) and list the seeds; subjects are then resampled within each corpus (a stratified
+bootstrap) and the counts of all corpora are pooled, which gives the comparison the power one corpus of
+57 micro-expressions lacks:
+
+    python benchmarks/compare_runs.py '/tmp/cx/seed{seed}/causal' '/tmp/cx/seed{seed}/none' --seeds 1,2,3
+
 Appends a section to benchmarks/RESULTS.md (``--no-append`` to print only).
 """
 
@@ -52,15 +59,26 @@ def f1_rows(counts: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def paired_bootstrap(a: np.ndarray, b: np.ndarray, resamples: int, seed: int) -> dict[str, dict[str, float]]:
+def paired_bootstrap(a: list[np.ndarray], b: list[np.ndarray], resamples: int,
+                     seed: int) -> dict[str, dict[str, float]]:
     """F1 of both runs, their difference, its 95% interval and P(difference <= 0) over subject resamples.
 
-    Shapes: ``a, b: [S, 2, 3]`` per-subject counts.
+    Each corpus's subjects are resampled within that corpus (stratified) and the counts of all corpora
+    are pooled per resample.
+
+    Shapes: ``a, b``: one ``[S_c, 2, 3]`` array of per-subject counts per corpus (same order in both).
     """
+    if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b)):
+        raise ValueError("runs A and B must hold counts for the same corpora and subjects")
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, a.shape[0], size=(resamples, a.shape[0]))  # [R, S]
-    fa, fb = f1_rows(a[draws].sum(axis=1)), f1_rows(b[draws].sum(axis=1))
-    full_a, full_b = f1_rows(a.sum(axis=0)), f1_rows(b.sum(axis=0))
+    pooled_a = np.zeros((resamples, len(EXPRESSION_TYPES), 3), np.int64)
+    pooled_b = np.zeros_like(pooled_a)
+    for ca, cb in zip(a, b):
+        draws = rng.integers(0, ca.shape[0], size=(resamples, ca.shape[0]))  # [R, S_c]
+        pooled_a += ca[draws].sum(axis=1)
+        pooled_b += cb[draws].sum(axis=1)
+    fa, fb = f1_rows(pooled_a), f1_rows(pooled_b)
+    full_a, full_b = f1_rows(sum(x.sum(axis=0) for x in a)), f1_rows(sum(x.sum(axis=0) for x in b))
     out = {}
     for row in ROWS:
         diff = fa[row] - fb[row]
@@ -70,54 +88,78 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, resamples: int, seed: int) ->
     return out
 
 
-def load_truth(args) -> list[Interval]:
+def load_truth(labels: str | None, preset: str, seed: int) -> list[Interval]:
     """Ground truth from a labels CSV or from the simulator (preset and seed)."""
-    if args.labels:
-        return read_labels_csv(args.labels)
+    if labels:
+        return read_labels_csv(labels)
     from causalex.simulate import generate_corpus
 
-    return generate_corpus(args.preset, seed=args.seed).labels
+    return generate_corpus(preset, seed=seed).labels
+
+
+def corpus_counts(run_a: Path, run_b: Path, truth: list[Interval]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-subject MEGC counts of both runs on one corpus. Shapes: returns two ``[S, 2, 3]``."""
+    def predictions(path: Path) -> list[Interval]:
+        return read_predictions_csv(path / "predictions.csv" if path.is_dir() else path)
+
+    subject_of = {iv.video: iv.subject for iv in truth}
+    subjects = sorted(set(subject_of.values()))
+    return (subject_counts(predictions(run_a), truth, subject_of, subjects),
+            subject_counts(predictions(run_b), truth, subject_of, subjects))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_a", type=Path, help="model folder (or predictions CSV) of run A")
-    parser.add_argument("run_b", type=Path, help="model folder (or predictions CSV) of run B")
-    parser.add_argument("--labels", default=None, help="labels CSV (else the simulated corpus --preset/--seed)")
+    parser.add_argument("run_a", help="model folder (or predictions CSV) of run A; may contain {seed}")
+    parser.add_argument("run_b", help="model folder (or predictions CSV) of run B; may contain {seed}")
+    parser.add_argument("--labels", default=None, help="labels CSV (else the simulated corpus --preset/--seed); "
+                        "may contain {seed}")
     parser.add_argument("--preset", default="casme2", help="simulator preset of the corpus")
     parser.add_argument("--seed", type=int, default=0, help="simulator seed of the corpus")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds: pool these corpora ({seed} in the "
+                        "paths), resampling subjects within each")
     parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
     parser.add_argument("--names", default=None, help="comma-separated display names of A and B")
     parser.add_argument("--note", default="", help="text put under the table")
     parser.add_argument("--no-append", action="store_true", help="print only, do not append to RESULTS.md")
     args = parser.parse_args(argv)
 
-    def predictions(path: Path) -> list[Interval]:
-        return read_predictions_csv(path / "predictions.csv" if path.is_dir() else path)
-
-    truth = load_truth(args)
-    subject_of = {iv.video: iv.subject for iv in truth}
-    subjects = sorted(set(subject_of.values()))
-    a = subject_counts(predictions(args.run_a), truth, subject_of, subjects)
-    b = subject_counts(predictions(args.run_b), truth, subject_of, subjects)
-    name_a, name_b = (args.names.split(",") if args.names else (args.run_a.name, args.run_b.name))
+    seeds = [int(x) for x in args.seeds.split(",") if x.strip()] if args.seeds else [args.seed]
+    a, b, per_corpus = [], [], []
+    for seed in seeds:
+        labels = args.labels.format(seed=seed) if args.labels else None
+        ca, cb = corpus_counts(Path(args.run_a.format(seed=seed)), Path(args.run_b.format(seed=seed)),
+                               load_truth(labels, args.preset, seed))
+        a.append(ca)
+        b.append(cb)
+        per_corpus.append((seed, f1_rows(ca.sum(axis=0)), f1_rows(cb.sum(axis=0))))
+    default_names = (Path(args.run_a).name, Path(args.run_b).name)
+    name_a, name_b = args.names.split(",") if args.names else default_names
     stats = paired_bootstrap(a, b, args.resamples, seed=0)
-    lines = [f"Paired subject bootstrap ({args.resamples:,} resamples of the {len(subjects)} subjects, counts pooled "
-             f"per resample) of `{args.run_a}` (A = {name_a}) against `{args.run_b}` (B = {name_b}).", "",
+    n_subjects = sum(x.shape[0] for x in a)
+    scope = (f"the {n_subjects} subjects" if len(seeds) == 1 else
+             f"the {n_subjects} subjects of {len(seeds)} corpora (seeds {', '.join(map(str, seeds))}), "
+             "within each corpus")
+    lines = [f"Paired subject bootstrap ({args.resamples:,} resamples of {scope}, counts pooled per resample) of "
+             f"`{args.run_a}` (A = {name_a}) against `{args.run_b}` (B = {name_b}).", "",
              f"| F1 | {name_a} | {name_b} | {name_a} - {name_b} | 95% interval | P(diff <= 0) |",
              "|---|---|---|---|---|---|"]
     for row in ROWS:
         s = stats[row]
         lines.append(f"| {row} | {s['a']:.3f} | {s['b']:.3f} | {s['diff']:+.3f} | [{s['lo']:+.3f}, {s['hi']:+.3f}] "
                      f"| {s['p_le_0']:.3f} |")
+    if len(seeds) > 1:
+        lines += ["", f"Per corpus, {name_a} - {name_b} (" + ", ".join(ROWS) + "): " + "; ".join(
+            f"seed {seed} " + " / ".join(f"{fa[row] - fb[row]:+.3f}" for row in ROWS) for seed, fa, fb in per_corpus)]
     if args.note:
         lines += ["", args.note]
     body = "\n".join(lines)
     print(body)
     if not args.no_append:
-        corpus = f"--labels {args.labels}" if args.labels else f"--preset {args.preset} --seed {args.seed}"
+        corpus = (f"--labels {args.labels}" if args.labels else f"--preset {args.preset}") + (
+            f" --seeds {args.seeds}" if args.seeds else "" if args.labels else f" --seed {args.seed}")
         append_section(f"Paired comparison: {name_a} vs {name_b}",
-                       f"python benchmarks/compare_runs.py {args.run_a} {args.run_b} {corpus}", body)
+                       f"python benchmarks/compare_runs.py '{args.run_a}' '{args.run_b}' {corpus}", body)
     return 0
 
 

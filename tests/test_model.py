@@ -48,6 +48,24 @@ def test_mean_readout_mixes_aus_only_through_the_graph():
         build_model(ModelConfig(readout="max"), _adjacency())
 
 
+def test_zero_message_init_starts_as_the_no_graph_model_and_learns_messages():
+    cfg = ModelConfig(node_hidden=4, temporal_channels=8, dilations=(1,), dropout=0.0, message_init="zero")
+    x = torch.randn(2, 30, K, cfg.in_features)
+    torch.manual_seed(3)
+    graph = build_model(cfg, _adjacency()).eval()
+    torch.manual_seed(3)
+    no_graph = build_model(cfg, np.zeros((K, K), np.float32)).eval()
+    assert torch.allclose(graph(x)["spot"], no_graph(x)["spot"])  # same parameters, messages weigh nothing yet
+    graph(x)["spot"].square().sum().backward()
+    assert graph.graph_layers[0].lin_in.weight.grad.abs().sum() > 0  # ... but training can grow them
+    torch.manual_seed(3)
+    default = build_model(ModelConfig(node_hidden=4, temporal_channels=8, dilations=(1,), dropout=0.0),
+                          _adjacency()).eval()
+    assert not torch.allclose(default(x)["spot"], no_graph(x)["spot"])
+    with pytest.raises(ValueError, match="unknown message_init"):
+        build_model(ModelConfig(message_init="ones"), _adjacency())
+
+
 def test_wrong_input_shape_is_refused():
     model = build_model(ModelConfig(node_hidden=4, temporal_channels=8), _adjacency())
     with pytest.raises(ValueError, match="expects K=17"):

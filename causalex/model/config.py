@@ -16,6 +16,8 @@ class ModelConfig:
     graph_layer: str = "dense"  # graph layer formulation: dense | pyg (same maths; dense measured faster)
     graph_layers: int = 2  # number of residual graph layers over the K AU nodes
     bidirectional: bool = True  # also pass messages effect -> cause (own weights) besides cause -> effect
+    message_init: str = "default"  # initial weights of the neighbour messages: default (PyTorch) | zero (the
+    # graph layers start as the no-graph model and use the AU graph only as far as training finds it useful)
     node_embedding: bool = True  # learned per-AU identity vector added to the node input
     readout: str = "flatten"  # K node states -> one frame vector: flatten (AUW-GCN; every AU mixed by a linear
     # layer, graph or not) | mean (mean over nodes: AUs interact only through the graph layers)

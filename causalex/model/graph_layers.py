@@ -80,6 +80,13 @@ class AUGraphConvBase(nn.Module):
         self.lin_in = nn.Linear(in_channels, out_channels, bias=False)
         self.lin_out = nn.Linear(in_channels, out_channels, bias=False) if bidirectional else None
 
+    def zero_messages(self) -> None:
+        """Set the neighbour-message weights to zero: the layer starts as a per-node (no-graph) layer."""
+        with torch.no_grad():
+            self.lin_in.weight.zero_()
+            if self.lin_out is not None:
+                self.lin_out.weight.zero_()
+
     def aggregate(self, h: Tensor, adjacency: Tensor) -> tuple[Tensor, Tensor | None]:
         """Mean of in-neighbour (and out-neighbour) features. Shapes: ``[N, K, H]`` -> ``[N, K, H]`` x2."""
         raise NotImplementedError

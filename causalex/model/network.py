@@ -14,6 +14,7 @@ from causalex.model.outputs import SPOT_CHANNELS
 from causalex.model.temporal import TemporalHead
 
 READOUTS = ("flatten", "mean")
+MESSAGE_INITS = ("default", "zero")
 
 
 class SpottingNet(nn.Module):
@@ -47,6 +48,11 @@ class SpottingNet(nn.Module):
             make_graph_layer(config.graph_layer, h, h, bidirectional=config.bidirectional)
             for _ in range(config.graph_layers))
         self.graph_norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(config.graph_layers))
+        if config.message_init not in MESSAGE_INITS:
+            raise ValueError(f"unknown message_init {config.message_init!r}; valid: {', '.join(MESSAGE_INITS)}")
+        if config.message_init == "zero":
+            for layer in self.graph_layers:
+                layer.zero_messages()
         if config.readout not in READOUTS:
             raise ValueError(f"unknown readout {config.readout!r}; valid: {', '.join(READOUTS)}")
         self.readout = nn.Linear(k * h if config.readout == "flatten" else h, d)
