@@ -156,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     body = "\n".join(lines)
     print(body)
     if not args.no_append:
-        corpus = (f"--labels {args.labels}" if args.labels else f"--preset {args.preset}") + (
-            f" --seeds {args.seeds}" if args.seeds else "" if args.labels else f" --seed {args.seed}")
+        corpus = f"--labels {args.labels}" if args.labels else f"--preset {args.preset}"
+        if args.seeds or not args.labels:
+            corpus += f" --seeds {args.seeds}" if args.seeds else f" --seed {args.seed}"
         append_section(f"Paired comparison: {name_a} vs {name_b}",
                        f"python benchmarks/compare_runs.py '{args.run_a}' '{args.run_b}' {corpus}", body)
     return 0
