@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import append_section  # noqa: E402
 
+from causalex.errors import InputError  # noqa: E402
 from causalex.labels import EXPRESSION_TYPES, Interval, read_labels_csv, read_predictions_csv  # noqa: E402
 from causalex.metrics import evaluate_spotting  # noqa: E402
 
@@ -124,12 +125,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-append", action="store_true", help="print only, do not append to RESULTS.md")
     args = parser.parse_args(argv)
 
-    seeds = [int(x) for x in args.seeds.split(",") if x.strip()] if args.seeds else [args.seed]
+    try:
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()] if args.seeds else [args.seed]
+    except ValueError:
+        parser.error(f"--seeds must be comma-separated integers, got {args.seeds!r}")
     a, b, per_corpus = [], [], []
     for seed in seeds:
         labels = args.labels.format(seed=seed) if args.labels else None
-        ca, cb = corpus_counts(Path(args.run_a.format(seed=seed)), Path(args.run_b.format(seed=seed)),
-                               load_truth(labels, args.preset, seed))
+        try:
+            ca, cb = corpus_counts(Path(args.run_a.format(seed=seed)), Path(args.run_b.format(seed=seed)),
+                                   load_truth(labels, args.preset, seed))
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         a.append(ca)
         b.append(cb)
         per_corpus.append((seed, f1_rows(ca.sum(axis=0)), f1_rows(cb.sum(axis=0))))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from compare_runs import f1_rows, paired_bootstrap  # noqa: E402
+from compare_runs import f1_rows, main, paired_bootstrap  # noqa: E402
 
 from causalex.labels import EXPRESSION_TYPES  # noqa: E402
 
@@ -51,3 +51,11 @@ def test_pooled_corpora_give_pooled_f1_and_a_one_sided_interval():
 def test_mismatched_corpora_are_refused():
     with pytest.raises(ValueError, match="same corpora"):
         paired_bootstrap([_counts(1, 1)], [_counts(1, 1, n_subjects=5)], resamples=10, seed=0)
+
+
+def test_missing_run_is_a_one_line_error(tmp_path, capsys):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("video,subject,onset,offset,apex,type\nv1,s1,10,40,20,macro\n")
+    assert main([str(tmp_path / "run_a"), str(tmp_path / "run_b"), "--labels", str(labels), "--no-append"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "run_a" in err and "does not exist" in err

@@ -66,6 +66,39 @@ def test_zero_message_init_starts_as_the_no_graph_model_and_learns_messages():
         build_model(ModelConfig(message_init="ones"), _adjacency())
 
 
+def test_message_delay_starts_as_same_frame_messages_and_reaches_across_frames():
+    cfg = dict(node_hidden=4, temporal_channels=8, dilations=(1,), dropout=0.0)
+    x = torch.randn(2, 30, K, 4)
+    outputs = {}
+    for kernel in (1, 7):
+        for name, adjacency in (("graph", _adjacency()), ("none", np.zeros((K, K), np.float32))):
+            torch.manual_seed(5)  # the identity-initialised delays draw nothing: every other weight is the same
+            outputs[kernel, name] = build_model(ModelConfig(message_kernel=kernel, **cfg), adjacency).eval()
+    for name in ("graph", "none"):
+        torch.testing.assert_close(outputs[1, name](x)["spot"], outputs[7, name](x)["spot"])
+    delayed, no_graph = outputs[7, "graph"], outputs[7, "none"]
+    layer = delayed.graph_layers[0]
+    with torch.no_grad():
+        for model in (delayed, no_graph):
+            for delay in (model.graph_layers[0].delay_in, model.graph_layers[0].delay_out):
+                delay.weight.zero_()
+                delay.weight[:, 0, 0] = 1.0  # the message at frame t comes from frame t - 3
+    h = torch.randn(2 * 30, K, 4)
+    adj = torch.zeros(K, K)
+    adj[0, 1] = 1  # a single edge 0 -> 1
+    base = layer(h, adj, frames=30)
+    h2 = h.clone()
+    h2[10, 0] += 1.0  # cause at frame 10 of the first sequence
+    moved = (layer(h2, adj, frames=30) - base).abs().sum(-1)  # [60, K]
+    assert moved[13, 1] > 0 and moved[10, 1] == 0  # the effect hears it 3 frames later, not at once
+    assert moved[30:].sum() == 0  # and the other sequence not at all
+    torch.testing.assert_close(no_graph(x)["spot"], outputs[1, "none"](x)["spot"])  # no graph: delays do nothing
+    with pytest.raises(ValueError, match="odd number of frames"):
+        build_model(ModelConfig(message_kernel=4), _adjacency())
+    with pytest.raises(ValueError, match="whole number"):
+        layer(torch.randn(7, K, 4), adj, frames=3)
+
+
 def test_wrong_input_shape_is_refused():
     model = build_model(ModelConfig(node_hidden=4, temporal_channels=8), _adjacency())
     with pytest.raises(ValueError, match="expects K=17"):
@@ -119,9 +152,16 @@ def test_unknown_graph_layer_lists_choices():
     assert graph_layer_names() == ["dense", "pyg"]
 
 
-def test_chunked_inference_equals_one_pass():
+@pytest.mark.parametrize("message_kernel", [1, 5])
+def test_chunked_inference_equals_one_pass(message_kernel):
     torch.manual_seed(0)
-    model = build_model(ModelConfig(node_hidden=4, temporal_channels=8, dilations=(1, 2, 4)), _adjacency())
+    cfg = ModelConfig(node_hidden=4, temporal_channels=8, dilations=(1, 2, 4), message_kernel=message_kernel)
+    model = build_model(cfg, _adjacency())
+    for layer in model.graph_layers:  # delays away from the identity, so that the messages reach across frames
+        for delay in (layer.delay_in, layer.delay_out):
+            if delay is not None:
+                torch.nn.init.normal_(delay.weight)
+    assert model.receptive_field == 1 + 2 * (1 + 2 + 4) + 2 * (message_kernel - 1)
     feats = np.random.default_rng(0).normal(size=(301, K, 4)).astype(np.float32)
     whole = predict_frame_scores(model, feats, chunk_frames=10_000)
     chunked = predict_frame_scores(model, feats, chunk_frames=37, batch_chunks=3)

@@ -18,6 +18,10 @@ class ModelConfig:
     bidirectional: bool = True  # also pass messages effect -> cause (own weights) besides cause -> effect
     message_init: str = "default"  # initial weights of the neighbour messages: default (PyTorch) | zero (the
     # graph layers start as the no-graph model and use the AU graph only as far as training finds it useful)
+    message_kernel: int = 1  # frames (odd) of a learned per-channel temporal filter on the neighbour messages:
+    # 1 = messages between the AUs of one frame (AUW-GCN); > 1 lets a cause's recent past reach its effect
+    # (the lagged mechanism; a spatio-temporal graph layer). No effect without a graph. Measured on simulated
+    # casme2 (benchmarks/RESULTS.md): 9 is no better than 1 (micro F1 -0.03), so the default stays 1.
     node_embedding: bool = True  # learned per-AU identity vector added to the node input
     readout: str = "flatten"  # K node states -> one frame vector: flatten (AUW-GCN; every AU mixed by a linear
     # layer, graph or not) | mean (mean over nodes: AUs interact only through the graph layers)
@@ -37,7 +41,8 @@ class ModelConfig:
     @property
     def receptive_field(self) -> int:
         """Frames seen by one output frame of the temporal head (odd)."""
-        return 1 + sum((self.temporal_kernel - 1) * d for d in self.dilations)
+        return (1 + sum((self.temporal_kernel - 1) * d for d in self.dilations)
+                + self.graph_layers * (self.message_kernel - 1))
 
     def to_dict(self) -> dict:
         """Plain dict (JSON): tuples become lists."""

@@ -5,6 +5,11 @@ One layer computes, for node j of each frame::
     h'_j = W_self h_j + W_in * mean_{i -> j} h_i  [+ W_out * mean_{j -> i} h_i]
 
 where ``i -> j`` are the edges of the AU graph (``A[i, j] = 1``: a message from cause i to effect j).
+With ``message_kernel > 1`` each neighbour mean first goes through a per-channel temporal filter over
+``message_kernel`` frames (`MessageDelay`, initialised to the identity), so that a cause's recent past
+can reach its effect: the lagged mechanism ``effect(t) <- cause(t - lag)`` becomes expressible inside
+the graph layer (a spatio-temporal graph layer). The filter has no bias, so with no graph (all
+messages zero) the layer is exactly the per-node layer whatever the kernel.
 The ``pyg`` layer runs this with torch-geometric message passing on a *static* graph (the frames are the
 leading batch dimension, ``node_dim=-2``; no torch-scatter needed); the ``dense`` layer uses a ``[K, K]``
 matrix product. Both share the same parameters and give the same numbers (see the tests); the faster one
@@ -32,15 +37,16 @@ def register_graph_layer(name: str) -> Callable[[type], type]:
     return deco
 
 
-def make_graph_layer(name: str, in_channels: int, out_channels: int, bidirectional: bool = True) -> "AUGraphConvBase":
+def make_graph_layer(name: str, in_channels: int, out_channels: int, bidirectional: bool = True,
+                     message_kernel: int = 1) -> "AUGraphConvBase":
     """Build a registered graph layer.
 
     Raises:
-        ValueError: unknown ``name`` (the message lists the valid ones).
+        ValueError: unknown ``name`` (the message lists the valid ones) or an even ``message_kernel``.
     """
     if name not in _GRAPH_LAYERS:
         raise ValueError(f"unknown graph layer {name!r}; valid: {', '.join(sorted(_GRAPH_LAYERS))}")
-    return _GRAPH_LAYERS[name](in_channels, out_channels, bidirectional=bidirectional)
+    return _GRAPH_LAYERS[name](in_channels, out_channels, bidirectional=bidirectional, message_kernel=message_kernel)
 
 
 def graph_layer_names() -> list[str]:
@@ -63,6 +69,39 @@ def mean_weights(adjacency: Tensor) -> tuple[Tensor, Tensor]:
     return w_in, w_out
 
 
+class MessageDelay(nn.Module):
+    """Per-channel temporal filter of the neighbour messages (a learned delay profile per channel).
+
+    Initialised to the identity (a unit tap at the centre, no random draw, so building it leaves the
+    random stream of the other parameters unchanged); no bias, so zero messages stay zero.
+
+    Args:
+        channels: H, channels of the messages.
+        kernel: frames of the filter (odd); the message at frame t mixes frames ``t - kernel // 2`` to
+            ``t + kernel // 2``.
+    """
+
+    def __init__(self, channels: int, kernel: int) -> None:
+        super().__init__()
+        if kernel < 1 or kernel % 2 != 1:
+            raise ValueError(f"message kernel must be an odd number of frames >= 1, got {kernel}")
+        weight = torch.zeros(channels, 1, kernel)
+        weight[:, 0, kernel // 2] = 1.0
+        self.weight = nn.Parameter(weight)
+        self.kernel = kernel
+
+    def forward(self, m: Tensor, frames: int) -> Tensor:
+        """Filter along time.
+
+        Shapes:
+            m: ``[B*T, K, H]`` (frame-major: ``T = frames`` consecutive rows per sequence); returns the same.
+        """
+        n, k, h = m.shape
+        x = m.reshape(n // frames, frames, k, h).permute(0, 2, 3, 1).reshape(-1, h, frames)  # [B*K, H, T]
+        x = nn.functional.conv1d(x, self.weight.to(x.dtype), padding=self.kernel // 2, groups=h)
+        return x.reshape(n // frames, k, h, frames).permute(0, 3, 1, 2).reshape(n, k, h)
+
+
 class AUGraphConvBase(nn.Module):
     """Shared parameters of the AU graph layers (self, in-neighbour and optional out-neighbour weights).
 
@@ -71,14 +110,21 @@ class AUGraphConvBase(nn.Module):
         out_channels: H', features per node out.
         bidirectional: also pass messages against the edge direction (effects -> causes), with their
             own weight.
+        message_kernel: frames of the temporal filter on the messages (odd; 1 = same-frame messages).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, bidirectional: bool = True) -> None:
+    def __init__(self, in_channels: int, out_channels: int, bidirectional: bool = True,
+                 message_kernel: int = 1) -> None:
         super().__init__()
         self.bidirectional = bidirectional
         self.lin_self = nn.Linear(in_channels, out_channels)
         self.lin_in = nn.Linear(in_channels, out_channels, bias=False)
         self.lin_out = nn.Linear(in_channels, out_channels, bias=False) if bidirectional else None
+        self.message_kernel = message_kernel
+        self.delay_in = MessageDelay(in_channels, message_kernel) if message_kernel > 1 else None
+        self.delay_out = MessageDelay(in_channels, message_kernel) if message_kernel > 1 and bidirectional else None
+        if message_kernel < 1 or message_kernel % 2 != 1:
+            raise ValueError(f"message kernel must be an odd number of frames >= 1, got {message_kernel}")
 
     def zero_messages(self) -> None:
         """Set the neighbour-message weights to zero: the layer starts as a per-node (no-graph) layer."""
@@ -91,13 +137,25 @@ class AUGraphConvBase(nn.Module):
         """Mean of in-neighbour (and out-neighbour) features. Shapes: ``[N, K, H]`` -> ``[N, K, H]`` x2."""
         raise NotImplementedError
 
-    def forward(self, h: Tensor, adjacency: Tensor) -> Tensor:
+    def forward(self, h: Tensor, adjacency: Tensor, frames: int | None = None) -> Tensor:
         """Apply the layer.
+
+        Args:
+            h: node states, frame-major (``frames`` consecutive rows per sequence).
+            adjacency: the AU graph.
+            frames: T, frames per sequence; needed when ``message_kernel > 1`` (default: one sequence).
 
         Shapes:
             h: ``[N, K, H]`` (N = batch x frames); adjacency: ``[K, K]``; returns ``[N, K, H']``.
         """
         m_in, m_out = self.aggregate(h, adjacency)
+        if self.delay_in is not None:
+            frames = h.shape[0] if frames is None else frames
+            if frames < 1 or h.shape[0] % frames:
+                raise ValueError(f"{h.shape[0]} rows are not a whole number of {frames}-frame sequences")
+            m_in = self.delay_in(m_in, frames)
+            if self.delay_out is not None and m_out is not None:
+                m_out = self.delay_out(m_out, frames)
         out = self.lin_self(h) + self.lin_in(m_in)
         if self.lin_out is not None and m_out is not None:
             out = out + self.lin_out(m_out)
@@ -121,8 +179,9 @@ class DenseAUGraphConv(AUGraphConvBase):
 class PygAUGraphConv(AUGraphConvBase):
     """AU graph layer with torch-geometric message passing over a static graph (frames batched)."""
 
-    def __init__(self, in_channels: int, out_channels: int, bidirectional: bool = True) -> None:
-        super().__init__(in_channels, out_channels, bidirectional=bidirectional)
+    def __init__(self, in_channels: int, out_channels: int, bidirectional: bool = True,
+                 message_kernel: int = 1) -> None:
+        super().__init__(in_channels, out_channels, bidirectional=bidirectional, message_kernel=message_kernel)
         self.propagator = _WeightedSum()
 
     def aggregate(self, h: Tensor, adjacency: Tensor) -> tuple[Tensor, Tensor | None]:

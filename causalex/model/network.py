@@ -45,7 +45,8 @@ class SpottingNet(nn.Module):
         self.node_in = nn.Linear(config.in_features, h)
         self.node_embedding = nn.Parameter(torch.randn(k, h) * 0.1) if config.node_embedding else None
         self.graph_layers = nn.ModuleList(
-            make_graph_layer(config.graph_layer, h, h, bidirectional=config.bidirectional)
+            make_graph_layer(config.graph_layer, h, h, bidirectional=config.bidirectional,
+                             message_kernel=config.message_kernel)
             for _ in range(config.graph_layers))
         self.graph_norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(config.graph_layers))
         if config.message_init not in MESSAGE_INITS:
@@ -68,13 +69,16 @@ class SpottingNet(nn.Module):
         """Frames that influence one output frame (odd)."""
         return self.config.receptive_field
 
-    def embed_nodes(self, x: Tensor, adjacency: Tensor) -> Tensor:
-        """Graph layers on every frame. Shapes: ``x: [N, K, F]`` -> ``[N, K, H]``."""
+    def embed_nodes(self, x: Tensor, adjacency: Tensor, frames: int | None = None) -> Tensor:
+        """Graph layers on every frame (``frames`` consecutive rows per sequence; default one sequence).
+
+        Shapes: ``x: [N, K, F]`` -> ``[N, K, H]`` (N = batch x frames, frame-major).
+        """
         h = self.node_in(x)
         if self.node_embedding is not None:
             h = h + self.node_embedding
         for layer, norm in zip(self.graph_layers, self.graph_norms):
-            h = h + self.act(layer(norm(h), adjacency))
+            h = h + self.act(layer(norm(h), adjacency, frames))
         return h
 
     def forward(self, x: Tensor, adjacency: Tensor | None = None) -> dict[str, Tensor]:
@@ -93,7 +97,7 @@ class SpottingNet(nn.Module):
             raise ValueError(f"input has K={k}, F={f}; the model expects K={self.n_nodes}, "
                              f"F={self.config.in_features}")
         adj = self.adjacency if adjacency is None else adjacency.to(x.device)
-        h = self.embed_nodes(x.reshape(b * t, k, f), adj)  # [B*T, K, H]
+        h = self.embed_nodes(x.reshape(b * t, k, f), adj, t)  # [B*T, K, H]
         if self.config.readout == "flatten":
             z = self.readout(h.reshape(b, t, k * h.shape[-1]))  # [B, T, D]
         else:
