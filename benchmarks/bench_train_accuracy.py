@@ -10,6 +10,11 @@ same spotter with its threshold tuned on all labels (an optimistic upper bound f
     python benchmarks/bench_train_accuracy.py --protocol kfold --folds 5
     python benchmarks/bench_train_accuracy.py --quick               # small preset, 3-fold, few epochs
     python benchmarks/bench_train_accuracy.py --gpu                 # --device cuda
+    python benchmarks/bench_train_accuracy.py --graphs true,none    # the simulator's true graph (oracle)
+
+``--graphs`` takes the names of `causalex train --graph` (causal, cooccurrence, facs, full, none), graph
+files, and ``true``: the simulated corpus's own mechanism graph (an oracle no real corpus has; it shows
+what a perfect discovery step would give).
 
 Appends a section to benchmarks/RESULTS.md (``--no-append`` to print only).
 """
@@ -36,6 +41,7 @@ from causalex.simulate import generate_corpus  # noqa: E402
 from causalex.spot.threshold import ThresholdConfig, ThresholdSpotter, activity_curve  # noqa: E402
 from causalex.train.config import ExperimentConfig  # noqa: E402
 from causalex.train.experiment import run_experiment  # noqa: E402
+from causalex.train.graphs import GRAPH_NAMES  # noqa: E402
 
 
 def threshold_baselines(series, labels) -> list[tuple[str, dict]]:
@@ -72,6 +78,15 @@ def simulator_version() -> str:
     return f"{commit or 'uncommitted'}{' + local changes' if dirty else ''}"
 
 
+def graph_run_names(spec: str) -> tuple[str, str]:
+    """Display name and model-folder name of a ``--graphs`` entry (a graph file is named by its stem, so
+    that its folder never lands on the file itself)."""
+    if spec == "true" or spec in GRAPH_NAMES:
+        return spec, spec
+    stem = Path(spec).stem
+    return stem, f"file-{stem}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train and score each graph variant, print the table, append it to RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -80,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocol", default=None, choices=("loso", "kfold"), help="default loso (kfold with --quick)")
     parser.add_argument("--folds", type=int, default=None, help="folds of kfold (default 5; 3 with --quick)")
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the config's)")
-    parser.add_argument("--graphs", default="causal,none", help="comma-separated graph variants to train")
+    parser.add_argument("--graphs", default="causal,none", help="comma-separated graph variants to train: names of "
+                        "`causalex train --graph`, graph files, or `true` (the simulator's mechanism, an oracle)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--quick", action="store_true", help="small preset, 3-fold, 4 epochs (a few minutes)")
     parser.add_argument("--gpu", action="store_true", help="--device cuda")
@@ -119,8 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     out_root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="causalex-bench-"))
     timings: dict[str, float] = {}
     per_fold: dict[str, list] = {}
-    for graph in [g.strip() for g in args.graphs.split(",") if g.strip()]:
+    out_root.mkdir(parents=True, exist_ok=True)
+    for graph_spec in [g.strip() for g in args.graphs.split(",") if g.strip()]:
         t1 = time.perf_counter()
+        graph, run_dir = graph_run_names(graph_spec)
+        if graph_spec == "true":
+            graph_spec = str(out_root / "true_graph.json")
+            corpus.true_graph.save(graph_spec)
 
         def on_event(event: dict, graph: str = graph) -> None:
             if event["kind"] == "fold_done":
@@ -129,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"micro {r['micro_f1']:.3f} macro {r['macro_f1']:.3f} epoch {r['best_epoch']} "
                       f"({time.perf_counter() - t1:.0f} s)", flush=True)
 
-        result = run_experiment(series, labels, config, graph, out_root / graph, device, on_event=on_event,
+        result = run_experiment(series, labels, config, graph_spec, out_root / run_dir, device, on_event=on_event,
                                 command="bench_train_accuracy")
         timings[graph] = time.perf_counter() - t1
         rows.append((f"AU-graph spotter, graph `{graph}`", result.metrics))
