@@ -82,6 +82,10 @@ def test_train_builds_the_causal_graph_with_discover_defaults():
     assert (cfg.alpha, cfg.method, cfg.policy, cfg.sampling) == (default.alpha, default.method, default.policy,
                                                                  default.sampling)
     assert GraphConfig(alpha=0.05, stride=7).discovery_config().sampling.stride == 7
+    assert cfg.background == default.background
+    assert GraphConfig(background="facs").discovery_config().background == "facs"
+    with pytest.raises(InputError, match="unknown background"):
+        GraphConfig(background="ekman").discovery_config().validate()
 
 
 def test_lagged_and_diff_features_pair_each_frame_with_its_past():

@@ -81,6 +81,8 @@ class GraphConfig:
     alpha: float | None = None  # significance level of the CI tests (None: `causalex discover`'s default)
     stride: int | None = None  # keep every N-th frame (None: discover's default, auto; see discover.sampling)
     policy: str = "conservative"  # debiasing rule from PAG to adjacency (see causalex.discover.debias)
+    background: str | None = None  # background knowledge of the discovery: none | facs (edges outside the FACS
+    # prior are forbidden); None: `causalex discover`'s default
 
     def discovery_config(self) -> "DiscoveryConfig":  # noqa: F821 (imported lazily: discover is heavy)
         """The `causalex.discover.pipeline.DiscoveryConfig` these settings give: `causalex discover`'s
@@ -90,6 +92,8 @@ class GraphConfig:
         from causalex.discover.sampling import SamplingOptions
 
         cfg = DiscoveryConfig(method=self.method, policy=self.policy)
+        if self.background is not None:
+            cfg.background = self.background
         if self.alpha is not None:
             cfg.alpha = self.alpha
         cfg.sampling = SamplingOptions() if self.stride is None else SamplingOptions(stride=self.stride)
