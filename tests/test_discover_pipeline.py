@@ -79,11 +79,11 @@ def test_train_builds_the_causal_graph_with_discover_defaults():
 
     cfg = GraphConfig().discovery_config()
     default = DiscoveryConfig()
-    assert (cfg.alpha, cfg.method, cfg.policy, cfg.sampling) == (default.alpha, default.method, default.policy,
-                                                                 default.sampling)
+    assert (cfg.alpha, cfg.method, cfg.sampling) == (default.alpha, default.method, default.sampling)
+    assert (cfg.policy, cfg.background) == ("lenient", "facs")  # training's graph: measured best for spotting
     assert GraphConfig(alpha=0.05, stride=7).discovery_config().sampling.stride == 7
-    assert cfg.background == default.background
-    assert GraphConfig(background="facs").discovery_config().background == "facs"
+    plain = GraphConfig(policy="conservative", background="none").discovery_config()
+    assert (plain.policy, plain.background) == (default.policy, default.background)
     with pytest.raises(InputError, match="unknown background"):
         GraphConfig(background="ekman").discovery_config().validate()
 

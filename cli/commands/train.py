@@ -72,7 +72,9 @@ def train(
     output: Path = typer.Option(..., "-o", "--output", help="Model folder to create."),
     graph: str = typer.Option("causal", "--graph", help="AU graph: a graph JSON file, or causal | cooccurrence | "
                                                         "facs | full | none (data-driven graphs are rebuilt per "
-                                                        "fold from training subjects only)."),
+                                                        "fold from training subjects only; causal: FCI with the "
+                                                        "FACS prior as background knowledge, <-> latent-cause "
+                                                        "edges dropped, set by the config's graph section)."),
     protocol: Protocol = typer.Option(Protocol.loso, "--protocol", help="loso (default), kfold or split."),
     folds: int = typer.Option(5, "--folds", min=2, help="Folds of --protocol kfold."),
     test_subjects: str = typer.Option("", "--test-subjects", help="Comma-separated test subjects of --protocol split."),
