@@ -120,11 +120,9 @@ class AUGraphConvBase(nn.Module):
         self.lin_self = nn.Linear(in_channels, out_channels)
         self.lin_in = nn.Linear(in_channels, out_channels, bias=False)
         self.lin_out = nn.Linear(in_channels, out_channels, bias=False) if bidirectional else None
-        self.message_kernel = message_kernel
-        self.delay_in = MessageDelay(in_channels, message_kernel) if message_kernel > 1 else None
-        self.delay_out = MessageDelay(in_channels, message_kernel) if message_kernel > 1 and bidirectional else None
-        if message_kernel < 1 or message_kernel % 2 != 1:
-            raise ValueError(f"message kernel must be an odd number of frames >= 1, got {message_kernel}")
+        delayed = message_kernel != 1  # MessageDelay refuses an even or non-positive kernel
+        self.delay_in = MessageDelay(in_channels, message_kernel) if delayed else None
+        self.delay_out = MessageDelay(in_channels, message_kernel) if delayed and bidirectional else None
 
     def zero_messages(self) -> None:
         """Set the neighbour-message weights to zero: the layer starts as a per-node (no-graph) layer."""
