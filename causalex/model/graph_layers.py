@@ -152,7 +152,7 @@ class AUGraphConvBase(nn.Module):
             if frames < 1 or h.shape[0] % frames:
                 raise ValueError(f"{h.shape[0]} rows are not a whole number of {frames}-frame sequences")
             m_in = self.delay_in(m_in, frames)
-            if self.delay_out is not None and m_out is not None:
+            if self.delay_out is not None:  # exists only for bidirectional layers, whose m_out is set
                 m_out = self.delay_out(m_out, frames)
         out = self.lin_self(h) + self.lin_in(m_in)
         if self.lin_out is not None and m_out is not None:
