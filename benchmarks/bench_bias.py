@@ -75,12 +75,17 @@ def bias_edge(graph, biased: list[str]) -> str:
     return "none"
 
 
-def run_sweep(spec: dict, device: str, workdir: Path, threads: int = 1, log=print) -> list[dict]:
-    """One bias study per strength; returns one row per (strength, variant)."""
+def run_sweep(spec: dict, device: str, workdir: Path, threads: int = 1, log=print, graph: dict | None = None
+              ) -> list[dict]:
+    """One bias study per strength; returns one row per (strength, variant).
+
+    ``graph``: overrides of the training config's graph section (e.g. ``{"policy": "conservative"}``),
+    which sets the causal variant's discovery.
+    """
     from causalex.bias import StudyConfig, run_bias_study, summarise_runs
     from causalex.bias.backend import ModelBackend, load_experiment_config
 
-    config = load_experiment_config(None, epochs=spec["epochs"]).merged(TRAIN_OVERRIDES)
+    config = load_experiment_config(None, epochs=spec["epochs"]).merged({**TRAIN_OVERRIDES, "graph": graph or {}})
     config.optim.threads = threads
     backend = ModelBackend(config, device=device)
     biased = bias_aus(spec["preset"])
@@ -88,7 +93,7 @@ def run_sweep(spec: dict, device: str, workdir: Path, threads: int = 1, log=prin
     for strength in spec["biases"]:
         train, test = make_pair(workdir, spec["preset"], strength, spec["overrides"])
         cfg = StudyConfig(variants=tuple(spec["graphs"]), seeds=tuple(range(spec["seeds"])), folds=spec["folds"],
-                          reliance_aus=tuple(biased), timelines=0)
+                          reliance_aus=tuple(biased), timelines=0, discovery=config.graph.discovery_config())
         t0 = time.perf_counter()
         study = run_bias_study(train, test, backend, cfg)
         seconds = time.perf_counter() - t0
@@ -174,15 +179,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="keep the simulated corpora here (default: a temp folder)")
     parser.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
     parser.add_argument("--json", default=None, help="also write the rows as JSON to this file")
+    parser.add_argument("--graphs", default=None, help="comma-separated graph variants (default: the set's)")
+    parser.add_argument("--policy", default=None, choices=("conservative", "lenient", "keep-all"),
+                        help="debiasing policy of the causal variant (default: the training config's)")
+    parser.add_argument("--background", default=None, choices=("none", "facs"),
+                        help="background knowledge of the causal variant (default: the training config's)")
     args = parser.parse_args(argv)
     name = "quick" if args.quick else "gpu" if args.gpu else "full"
-    spec = SETS[name]
+    spec = dict(SETS[name])
+    if args.graphs:
+        bad = [g for g in args.graphs.split(",") if g not in ALL_GRAPHS]
+        if bad:
+            parser.error(f"--graphs: unknown variant(s) {', '.join(bad)}; valid: {', '.join(ALL_GRAPHS)}")
+        spec["graphs"] = tuple(args.graphs.split(","))
+    graph = {k: v for k, v in (("policy", args.policy), ("background", args.background)) if v is not None}
+    from causalex.train.config import GraphConfig
+
+    causal = GraphConfig(**graph)
+    # plots of runs that differ from the set's defaults get their own name (an earlier plot stays valid)
+    tag = "_".join(([args.graphs.replace(",", "-")] if args.graphs else []) + [f"{k}-{v}" for k, v in graph.items()])
+    stem = f"bias_drop_vs_strength_{name}" + (f"_{tag}" if tag else "")
     command = "python benchmarks/bench_bias.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench_bias_") as tmp:
-        rows = run_sweep(spec, args.device, Path(args.workdir or tmp), args.threads)
+        rows = run_sweep(spec, args.device, Path(args.workdir or tmp), args.threads, graph=graph)
     total = time.perf_counter() - t0
-    plot = PLOTS / f"bias_drop_vs_strength_{name}.png"
+    plot = PLOTS / f"{stem}.png"
     plot_sweep(rows, plot, f"{spec['preset']} preset{' ' + str(spec['overrides']) if spec['overrides'] else ''}: "
                            f"A biased at strength b "
                            f"(AUs {'+'.join(bias_aus(spec['preset']))}), B unbiased; {spec['seeds']} seed(s)")
@@ -192,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         body = (f"Set `{name}`: preset `{spec['preset']}`{' ' + str(spec['overrides']) if spec['overrides'] else ''}, "
                 f"corpus A with bias strength b on "
                 f"{'+'.join(bias_aus(spec['preset']))} (seed 11), corpus B unbiased (seed 22), graph variants "
-                f"{', '.join(spec['graphs'])}, {spec['seeds']} seed(s), epochs: {spec['epochs'] or 'config default'}, "
+                f"{', '.join(spec['graphs'])} (causal: {causal.method.upper()}, {causal.policy} policy, background "
+                f"{causal.background}), {spec['seeds']} seed(s), epochs: {spec['epochs'] or 'config default'}, "
                 f"in-domain: {'LOSO' if spec['folds'] == 0 else str(spec['folds']) + ' folds by subject'}, "
                 f"training overrides {json.dumps(TRAIN_OVERRIDES)}, reliance on the bias AUs only. "
                 f"Drop = in-domain F1 (out of fold) - cross-domain F1 of the model trained on all of A; drop, same "

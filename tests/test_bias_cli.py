@@ -68,6 +68,20 @@ def test_bias_report_numbers_equal_causalex_evaluate(corpora, tmp_path, monkeypa
     assert doc["command"].startswith("causalex bias --train")
 
 
+def test_policy_and_background_set_the_causal_variant_and_the_report_says_so(corpora, tmp_path):
+    out = tmp_path / "report"
+    result = runner.invoke(app, _args(corpora, out, "--graphs", "causal", "--reliance", "none", "--policy",
+                                      "conservative", "--background", "none"))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["settings"]["causal_graph"] == {**doc["settings"]["causal_graph"], "policy": "conservative",
+                                               "background": "none"}
+    graph = json.loads((out / "graphs" / "train_causal.json").read_text())
+    assert graph["provenance"]["policy"] == "conservative" and graph["provenance"]["background"] == "none"
+    assert not (out / "graphs" / "train_causal_diff.json").exists()  # same settings: A's graph serves the diff
+    assert "conservative policy, background none" in (out / "report.md").read_text()
+
+
 def test_labels_that_do_not_match_the_series_exit_2_with_one_line(corpora, tmp_path):
     bad = tmp_path / "bad"
     write_corpus(generate_corpus("tiny", bias=0.0, seed=3), bad)
@@ -107,7 +121,9 @@ def test_corpora_without_enough_shared_aus_exit_2_before_training(corpora, tmp_p
 
 @pytest.mark.parametrize("option, value, message", [("--graphs", "causal,bogus", "unknown graph variant"),
                                                     ("--reliance", "sometimes", "unknown choice"),
-                                                    ("--reliance-aus", "AU99", "not in the study's AUs")])
+                                                    ("--reliance-aus", "AU99", "not in the study's AUs"),
+                                                    ("--policy", "greedy", "--policy: unknown choice"),
+                                                    ("--background", "ekman", "--background: unknown choice")])
 def test_bad_options_exit_2(corpora, tmp_path, option, value, message):
     result = runner.invoke(app, _args(corpora, tmp_path / "out", option, value))
     assert result.exit_code == 2 and message in result.output

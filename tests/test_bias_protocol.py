@@ -230,3 +230,37 @@ def test_test_labels_that_do_not_match_are_refused_after_training(tmp_path, corp
     with pytest.raises(InputError, match="ghost_video"):
         run_bias_study(train, test, ThresholdSpotter(log), StudyConfig(variants=("none",), reliance=()))
     assert any(e[0] == "fit" for e in log)  # B is checked only when it is read, after training
+
+
+def test_causal_variant_is_the_training_graph_and_the_diff_has_no_prior(corpora, tmp_path):
+    from dataclasses import replace
+
+    from causalex.bias.graph_diff import diff_graphs
+    from causalex.discover.facs_prior import facs_pairs
+    from causalex.train.config import GraphConfig
+
+    train, test = corpora
+    cfg = StudyConfig(variants=("causal",), seeds=(0,), reliance=())
+    assert cfg.discovery == GraphConfig().discovery_config()  # `causalex train --graph causal`'s settings
+    study = run_bias_study(train, test, ThresholdSpotter([]), cfg)
+    model_graph, diff_a, diff_b = study.graphs["causal"], study.graphs["causal_diff"], study.graphs["test_causal"]
+    assert model_graph.provenance["background"] == "facs"
+    assert diff_a.provenance["background"] == diff_b.provenance["background"] == "none"
+    linked = {frozenset(p) for p in facs_pairs(model_graph.nodes)}
+    assert all(frozenset((e.source, e.target)) in linked for e in model_graph.edges)  # the prior forbids the rest
+    assert any(frozenset((e.source, e.target)) not in linked for e in diff_a.edges)  # the diff's graph is free
+    assert study.graph_diff.to_json() == diff_graphs(diff_a, diff_b, "A", "B").to_json()
+    write_report(study, tmp_path / "report", plots=False)
+    doc = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert doc["settings"]["causal_graph"]["background"] == "facs"
+    assert doc["settings"]["diff_graph"]["background"] == "none"
+    assert (tmp_path / "report" / "graphs" / "train_causal_diff.json").is_file()
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "Causal variant's graph: FCI" in text and "background facs" in text and "background none" in text
+
+    # without a background the causal variant's own graph of A is the diff's: discovered once
+    same = run_bias_study(train, test, ThresholdSpotter([]),
+                          replace(cfg, discovery=replace(cfg.discovery, background="none")))
+    assert "causal_diff" not in same.graphs
+    assert same.graph_diff.to_json() == diff_graphs(same.graphs["causal"], same.graphs["test_causal"], "A",
+                                                    "B").to_json()

@@ -9,7 +9,10 @@ Order of work (the leakage rule of `causalex.bias.corpus`):
 3. only then load corpus B and score it with every full model (as is and with each AU removed) and,
    as a control, with every fold model (same models as the in-domain scores: domain shift alone);
 4. discover a graph on B with the same settings, for the graph diff of the report only: no model
-   ever sees it.
+   ever sees it. The diff's graphs are discovered without background knowledge (``diff_background``):
+   a prior that forbids AU pairs (the FACS prior forbids AU14 - AU23) would hide exactly the
+   dataset-specific ``<->`` edges the diff is for. When the causal variant itself is discovered with
+   a background, A's graph is discovered a second time for the diff (``graphs["causal_diff"]``).
 
 AU removal at test time (reliance) is done by the backend: `causalex.bias.backend.ModelBackend` zeroes
 the AU node's features (level, detrended, velocity and the valid flag) and cuts its edges in the
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol, Sequence
 
 from causalex.bias.corpus import Corpus, CorpusSource, agree_au_names
@@ -47,6 +50,13 @@ class SpotterBackend(Protocol):
         """Spot intervals in ``series``; ``removed_aus`` are taken out of the model's input and graph."""
 
 
+def training_discovery() -> DiscoveryConfig:
+    """The discovery settings of the training defaults' causal graph (`causalex.train.config.GraphConfig`)."""
+    from causalex.train.config import GraphConfig
+
+    return GraphConfig().discovery_config()
+
+
 @dataclass
 class StudyConfig:
     """Settings of a bias study (defaults in code)."""
@@ -58,7 +68,9 @@ class StudyConfig:
     reliance_aus: tuple[str, ...] | None = None  # AUs removed one at a time (None: every AU of the study)
     exclude_aus: tuple[str, ...] = ()  # AUs left out of the study altogether (e.g. bias AUs a first study found)
     timelines: int = 2  # test videos drawn as AU timelines (first variant and seed; labelled videos first)
-    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)  # settings of the causal variant
+    discovery: DiscoveryConfig = field(default_factory=training_discovery)  # settings of the causal variant
+    # (default: those of `causalex train --graph causal`, so the variant is the graph a trained model uses)
+    diff_background: str = "none"  # background knowledge of the A-vs-B graph diff's discoveries
     variant: str = "megc"  # IoU convention of the scores
 
     def validate(self) -> None:
@@ -75,6 +87,12 @@ class StudyConfig:
         if bad:
             raise InputError(f"unknown reliance domain(s) {', '.join(bad)}; valid: {', '.join(DOMAINS)}")
         self.discovery.validate()
+        self.diff_discovery.validate()
+
+    @property
+    def diff_discovery(self) -> DiscoveryConfig:
+        """Settings of the graph diff's discoveries: the causal variant's, with ``diff_background``."""
+        return replace(self.discovery, background=self.diff_background)
 
 
 @dataclass
@@ -87,8 +105,9 @@ class BiasStudy:
         runs: one `SeedRun` per variant and seed.
         predictions: ``{(variant, seed, domain): intervals}`` for the predictions CSVs.
         graphs: the graphs of the full models (``{variant: graph}``; seed independent) and
-            ``test_causal``, the graph discovered on B for the diff.
-        graph_diff: causal graph of A vs causal graph of B.
+            ``test_causal``, the graph discovered on B for the diff (and ``causal_diff``, A's graph for
+            the diff, when it is discovered with other settings than the causal variant).
+        graph_diff: causal graph of A vs causal graph of B (both with `StudyConfig.diff_discovery`).
         examples: test videos to draw as timelines (`TimelineExample`).
         events: the order in which corpora were read and models trained (audit of the leakage rule).
         seconds: wall time per stage.
@@ -161,6 +180,10 @@ class _Runner:
 
     def graph(self, variant: str, series: list[AUSeries], labels: list[Interval]) -> AUGraph:
         return build_graph_variant(variant, series, labels, config=self.cfg.discovery, au_names=self.study.au_names)
+
+    def diff_graph(self, series: list[AUSeries], labels: list[Interval]) -> AUGraph:
+        return build_graph_variant("causal", series, labels, config=self.cfg.diff_discovery,
+                                   au_names=self.study.au_names)
 
     @property
     def removable(self) -> list[str]:
@@ -265,8 +288,11 @@ class _Runner:
 
         self.on_step(f"discovering a graph on {test.name} for the diff")
         t0 = time.perf_counter()
-        causal_a = study.graphs.get("causal") or self.graph("causal", train.series, train.labels)
-        study.graphs["test_causal"] = self.graph("causal", test.series, test.labels)
+        if "causal" in study.graphs and cfg.diff_discovery == cfg.discovery:
+            causal_a = study.graphs["causal"]
+        else:
+            causal_a = study.graphs["causal_diff"] = self.diff_graph(train.series, train.labels)
+        study.graphs["test_causal"] = self.diff_graph(test.series, test.labels)
         study.graph_diff = diff_graphs(causal_a, study.graphs["test_causal"], train.name, test.name)
         study.seconds["graph_diff"] = time.perf_counter() - t0
         study.seconds["total"] = time.perf_counter() - t_start

@@ -5,7 +5,8 @@ Layout of the report folder::
     report.md, report.json
     predictions/<variant>_seed<seed>_in_domain.csv      out-of-fold (LOSO) predictions on corpus A
     predictions/<variant>_seed<seed>_cross_domain.csv   predictions of the full model on corpus B
-    graphs/train_<variant>.json, graphs/test_causal.json
+    graphs/train_<variant>.json, graphs/test_causal.json  graphs of the models; B's graph for the diff
+    graphs/train_causal_diff.json                       A's graph for the diff (when its settings differ)
     bias_bars.png, graph_diff.png, reliance_in_domain.png, reliance_cross_domain.png
     timeline_<video>.png                                a few test videos: truth, predictions, scores
 
@@ -51,7 +52,9 @@ def study_json(study: BiasStudy, command: str = "") -> dict[str, Any]:
                      + " on the training corpus (out-of-fold predictions pooled)",
                      "cross_domain": "trained on all of the training corpus, tested on the test corpus",
                      "spread": "sample standard deviation over seeds",
-                     "au_removal": "node features zeroed (valid flag too) and the AU's graph edges cut"},
+                     "au_removal": "node features zeroed (valid flag too) and the AU's graph edges cut",
+                     "causal_graph": _discovery_settings(cfg.discovery),
+                     "diff_graph": _discovery_settings(cfg.diff_discovery)},
         "summary": summarise_runs(study.runs),
         "reliance": summarise_reliance(study.runs),
         "runs": [r.to_json() for r in study.runs],
@@ -59,6 +62,16 @@ def study_json(study: BiasStudy, command: str = "") -> dict[str, Any]:
         "events": study.events, "seconds": study.seconds,
         "timelines": [f"timeline_{ex.series.video}.png" for ex in study.examples],
     }
+
+
+def _discovery_settings(cfg: Any) -> dict[str, Any]:
+    return {"method": cfg.method, "alpha": cfg.alpha, "policy": cfg.policy, "background": cfg.background}
+
+
+def _describe_discovery(d: dict[str, Any] | None) -> str:
+    if not d:
+        return "settings not recorded"
+    return f"{d['method'].upper()}, alpha {d['alpha']:g}, {d['policy']} policy, background {d['background']}"
 
 
 def _pm(stats: dict[str, Any]) -> str:
@@ -90,6 +103,8 @@ def report_markdown(doc: dict[str, Any]) -> str:
         "every model is trained; the graph of B below is discovered afterwards, for this diff only.",
         f"- Scores: MEGC spotting F1 ({s['iou_variant']} IoU rule), counts pooled over videos; "
         f"mean ± {s['spread']} over {n_seeds} seed(s) {s['seeds']}. Drop = in-domain F1 - cross-domain F1.",
+        f"- Causal variant's graph: {_describe_discovery(s.get('causal_graph'))} (discovered on each fold's "
+        "training subjects, and on all of A for the full model)." if "causal" in s["variants"] else None,
         f"- Command: `{doc['command']}`" if doc["command"] else None, "",
         "## F1 per graph variant", "",
         "*Cross-domain* is the model trained on all of A; *B, fold models* scores the in-domain fold models on B "
@@ -124,7 +139,9 @@ def report_markdown(doc: dict[str, Any]) -> str:
         counts = diff["counts"]
         lines += [f"## Graph diff: causal graph of {diff['name_a']} vs {diff['name_b']}", "",
                   "Pairs are written `AU kind-in-A|kind-in-B AU` (`·`: not adjacent). `<->` is FCI's mark of a "
-                  "latent common cause.", "",
+                  f"latent common cause. Both graphs: {_describe_discovery(s.get('diff_graph'))}"
+                  + (" (no prior, so none can hide a corpus's own edges)." if (s.get("diff_graph") or {}).get(
+                      "background") == "none" else "."), "",
                   f"- only in {diff['name_a']} ({counts['only_a']}): {_pairs(diff['only_a'])}",
                   f"- only in {diff['name_b']} ({counts['only_b']}): {_pairs(diff['only_b'])}",
                   f"- different kind ({counts['changed']}): {_pairs(diff['changed'])}",

@@ -44,11 +44,19 @@ def edge_rows(graph: AUGraph, truth: AUGraph) -> dict[str, Any]:
     kept_true = [r for r in rows["kept"] if r["truth"].startswith("mechanism")]
     oriented = [r for r in kept_true if r["kind"] == "-->" and r["truth"] == f"mechanism {r['source']} --> {r['target']}"]
     latent = [r for r in rows["kept"] + rows["dropped"] if r["truth"] == "bias latent <->"]
+    bias_pairs = [(e.source, e.target) for e in truth.edges if not e.kept]
+    excluded: list[str] = []
+    if graph.provenance.get("background") == "facs":
+        from causalex.discover.facs_prior import facs_pairs
+
+        linked = {frozenset(pair) for pair in facs_pairs(list(graph.nodes))}
+        excluded = [f"{a} <-> {b}" for a, b in bias_pairs if frozenset((a, b)) not in linked]
     return {**rows, "truth": {
         "mechanism_edges": len(mechanism), "kept_true": len(kept_true), "kept_oriented_right": len(oriented),
         "kept_not_true": sum(r["truth"] == "not true" for r in rows["kept"]),
-        "bias_pairs": [f"{e.source} <-> {e.target}" for e in truth.edges if not e.kept],
-        "bias_found": [f"{r['edge']} ({'kept' if r in rows['kept'] else 'dropped'})" for r in latent]}}
+        "bias_pairs": [f"{a} <-> {b}" for a, b in bias_pairs],
+        "bias_found": [f"{r['edge']} ({'kept' if r in rows['kept'] else 'dropped'})" for r in latent],
+        "bias_excluded_by_prior": excluded}}
 
 
 def build_summary(state: Any, plots: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +107,10 @@ def summary_markdown(doc: dict[str, Any]) -> str:
               f"FCI over lagged AU frames, debiased (`{g['file']}`; the model's graph is `{g['model_graph']}`). "
               f"Against the simulator's truth: {t['kept_true']} of {t['mechanism_edges']} mechanism edges kept "
               f"({t['kept_oriented_right']} oriented right), {t['kept_not_true']} kept edge(s) not in the mechanism; "
-              f"bias pair {', '.join(t['bias_pairs']) or 'none'}: found as {', '.join(t['bias_found']) or 'nothing'}.",
+              f"bias pair {', '.join(t['bias_pairs']) or 'none'}: found as {', '.join(t['bias_found']) or 'nothing'}"
+              + (f" (not a FACS pair, so the FACS background forbade it: {', '.join(t['bias_excluded_by_prior'])}; the "
+                 "bias report's graph diff is discovered without the prior and shows it)"
+                 if t.get("bias_excluded_by_prior") else "") + ".",
               "", "| edge | kept | reason | truth |", "|---|---|---|---|"]
     for status in ("kept", "dropped"):
         for e in g[status]:

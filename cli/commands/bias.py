@@ -27,6 +27,20 @@ def _parse_graphs(text: str) -> tuple[str, ...]:
     return names
 
 
+def _parse_discovery(policy: str | None, background: str | None, graph_cfg) -> tuple[str, str]:
+    """--policy / --background (None: the training config's), checked against the valid choices."""
+    from causalex.discover.debias import POLICIES
+    from causalex.discover.pipeline import BACKGROUNDS
+    from causalex.errors import InputError
+
+    policy = graph_cfg.policy if policy is None else policy
+    background = graph_cfg.background if background is None else background
+    for option, value, valid in (("--policy", policy, POLICIES), ("--background", background, BACKGROUNDS)):
+        if value not in valid:
+            raise InputError(f"{option}: unknown choice {value!r}; valid: {', '.join(valid)}")
+    return policy, background
+
+
 RELIANCE_CHOICES = {"both": ("in_domain", "cross_domain"), "in-domain": ("in_domain",),
                     "cross-domain": ("cross_domain",), "none": ()}
 
@@ -103,6 +117,13 @@ def register(app: typer.Typer) -> None:
                                                        "AUs an earlier report's reliance table found)."),
         reliance_aus: Optional[str] = typer.Option(None, "--reliance-aus", help="Comma-separated AUs to remove "
                                                                                 "(default: every AU)."),
+        policy: Optional[str] = typer.Option(None, "--policy", help="Debiasing policy of the causal variant's "
+                                                                    "graph: conservative, lenient or keep-all "
+                                                                    "(default: the training config's, lenient)."),
+        background: Optional[str] = typer.Option(None, "--background",
+                                                 help="Background knowledge of the causal variant's discovery: "
+                                                      "facs or none (default: the training config's, facs). The "
+                                                      "graph diff is always discovered without one."),
         fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate of CSVs that carry none."),
         device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
         threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
@@ -113,7 +134,10 @@ def register(app: typer.Typer) -> None:
         of a model trained on all of A, and the drop (micro, macro, overall; mean and spread over seeds);
         AU reliance (F1 lost when one AU node is zeroed and its edges cut at test time); and the diff of
         the causal graphs discovered on A and on B. B's values and labels are read only after every model
-        is trained (problems in B's files are reported then).
+        is trained (problems in B's files are reported then). The causal variant is the graph `causalex
+        train --graph causal` builds (the config's graph section; --policy / --background override it); the
+        diff's graphs are discovered without background knowledge, so a prior cannot hide a corpus's own
+        `<->` edges.
 
         Example: causalex bias --train simA --train-labels simA/labels.csv --test simB --test-labels simB/labels.csv --graphs causal,none --seeds 2 -o bias_report
         """
@@ -124,11 +148,12 @@ def register(app: typer.Typer) -> None:
         exp = load_experiment_config(config, epochs=epochs)
         if threads is not None:
             exp.optim.threads = threads
+        exp.graph.policy, exp.graph.background = _parse_discovery(policy, background, exp.graph)
         backend = ModelBackend(exp, device=device)
         study_cfg = StudyConfig(variants=variants, seeds=tuple(range(seed, seed + seeds)), folds=folds,
                                 reliance=_parse_reliance(reliance),
                                 reliance_aus=comma_list(reliance_aus) if reliance_aus else None,
-                                exclude_aus=comma_list(exclude_aus))
+                                exclude_aus=comma_list(exclude_aus), discovery=exp.graph.discovery_config())
         sources = (CorpusSource(train.name or str(train), str(train), str(train_labels), fps),
                    CorpusSource(test.name or str(test), str(test), str(test_labels), fps))
         if sources[0].name == sources[1].name:
