@@ -109,7 +109,7 @@ def summary_markdown(doc: dict[str, Any]) -> str:
               f"({t['kept_oriented_right']} oriented right), {t['kept_not_true']} kept edge(s) not in the mechanism; "
               f"bias pair {', '.join(t['bias_pairs']) or 'none'}: found as {', '.join(t['bias_found']) or 'nothing'}"
               + (f" (not a FACS pair, so the FACS background forbade it: {', '.join(t['bias_excluded_by_prior'])}; the "
-                 "bias report's graph diff is discovered without the prior and shows it)"
+                 "bias report's graph diff is discovered without the prior, where FCI can flag it)"
                  if t.get("bias_excluded_by_prior") else "") + ".",
               "", "| edge | kept | reason | truth |", "|---|---|---|---|"]
     for status in ("kept", "dropped"):
