@@ -102,7 +102,7 @@ def report_markdown(doc: dict[str, Any]) -> str:
         f"- In-domain: {s['in_domain']}; cross-domain: {s['cross_domain']}. Nothing from B is read before "
         "every model is trained; the graph of B below is discovered afterwards, for this diff only.",
         f"- Scores: MEGC spotting F1 ({s['iou_variant']} IoU rule), counts pooled over videos; "
-        f"mean ± {s['spread']} over {n_seeds} seed(s) {s['seeds']}. Drop = in-domain F1 - cross-domain F1.",
+        f"mean ± {s['spread']} ({n_seeds} seed(s): {s['seeds']}). Drop = in-domain F1 - cross-domain F1.",
         f"- Causal variant's graph: {_describe_discovery(s.get('causal_graph'))} (discovered on each fold's "
         "training subjects, and on all of A for the full model)." if "causal" in s["variants"] else None,
         f"- Command: `{doc['command']}`" if doc["command"] else None, "",
