@@ -87,6 +87,33 @@ def test_select_on_test_is_flagged_and_dynamic_graph_runs(corpus_dir, tmp_path):
     assert not (out / "model.pt").exists()
 
 
+def test_graph_file_discovered_on_test_subjects_is_flagged(corpus_dir, tmp_path):
+    from pathlib import Path
+
+    from causalex.discover.pipeline import discover_graph
+
+    series = load_series_inputs([corpus_dir])
+    labels = read_labels_csv(corpus_dir / "labels.csv")
+    subject_of = {iv.video: iv.subject for iv in labels}  # OpenFace CSVs carry no subject: the labels do
+    subjects = sorted(set(subject_of.values()))
+    whole = discover_graph(series, labels)
+    whole.save(tmp_path / "all.json")
+    one = discover_graph([s for s in series if subject_of.get(s.video) == subjects[0]])
+    one.save(tmp_path / "one.json")
+    result = _train(corpus_dir, tmp_path / "all", "--graph", str(tmp_path / "all.json"), "--no-final")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "all" / "metrics.json").read_text())
+    assert metrics["graph_saw_test_subjects"] == subjects  # every subject is a test subject once
+    assert f"discovered on data of {len(subjects)} test subject(s)" in metrics["graph_warning"]
+    assert "optimistic" in result.output
+    result = _train(corpus_dir, tmp_path / "one", "--graph", str(tmp_path / "one.json"), "--no-final")
+    assert json.loads((tmp_path / "one" / "metrics.json").read_text())["graph_saw_test_subjects"] == subjects[:1]
+    prior = Path(__file__).resolve().parents[1] / "graphs" / "facs_prior.json"  # no data behind it: nothing to flag
+    result = _train(corpus_dir, tmp_path / "prior", "--graph", str(prior), "--no-final")
+    assert result.exit_code == 0, result.output
+    assert "graph_saw_test_subjects" not in json.loads((tmp_path / "prior" / "metrics.json").read_text())
+
+
 def test_interrupted_run_resumes(corpus_dir, tmp_path):
     import torch
 

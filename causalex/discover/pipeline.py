@@ -81,16 +81,36 @@ class DiscoveryConfig:
         self.sampling.validate()
 
 
+def _hash_series(digest: Any, s: AUSeries) -> None:
+    """Feed one series' AU names, fps, mask and values (untracked frames as 0) to ``digest``."""
+    digest.update(f"{','.join(s.au_names)}|{s.fps}|".encode())
+    digest.update(s.mask.tobytes())
+    digest.update(np.where(s.mask[:, None], s.values, 0).astype(np.float32).tobytes())
+
+
 def data_hash(series: list[AUSeries], labels: list[Interval] | None = None) -> str:
     """SHA-256 over the series' arrays, AU names and video ids (sorted by video) and the labels used."""
     digest = hashlib.sha256()
     for s in sorted(series, key=lambda s: s.video):
-        digest.update(f"{s.video}|{','.join(s.au_names)}|{s.fps}|".encode())
-        digest.update(s.mask.tobytes())
-        digest.update(np.where(s.mask[:, None], s.values, 0).astype(np.float32).tobytes())
+        digest.update(f"{s.video}|".encode())
+        _hash_series(digest, s)
     for iv in sorted(labels or [], key=lambda iv: (iv.video, iv.onset, iv.offset, iv.type)):
         digest.update(f"{iv.video}|{iv.onset}|{iv.offset}|{iv.type}|".encode())
     return digest.hexdigest()
+
+
+def video_hashes(series: list[AUSeries]) -> dict[str, str]:
+    """``{video: fingerprint}`` of each series' data (SHA-256 of AU names, fps, mask and values; 16 hex digits).
+
+    Stored in a discovered graph's provenance, so that training can tell whether a graph file has seen
+    the data of a fold's test subjects (`causalex.train.graphs.videos_seen_by_graph`).
+    """
+    out = {}
+    for s in series:
+        digest = hashlib.sha256()
+        _hash_series(digest, s)
+        out[s.video] = digest.hexdigest()[:16]
+    return out
 
 
 def library_versions() -> dict[str, str]:
@@ -205,6 +225,7 @@ def discover_graph(series: list[AUSeries], labels: list[Interval] | None = None,
     prov = {
         "kind": "causal discovery",
         "data_hash": data_hash(series, labels if _labels_used(cfg) else None),
+        "video_hashes": video_hashes(series),
         "n_series": sample.n_series, "n_samples": sample.n_samples, "strides_used": sample.strides,
         "tested_aus": sample.tested_aus, "dropped_aus": sample.dropped_aus,
         "engine": cfg.engine, "method": cfg.method, "ci_test": cfg.ci_test, "alpha": cfg.alpha, "depth": cfg.depth,

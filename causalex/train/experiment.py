@@ -30,7 +30,7 @@ from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
 from causalex.train.fit import fit_model
-from causalex.train.graphs import needs_data, resolve_graph, series_au_names
+from causalex.train.graphs import needs_data, resolve_graph, series_au_names, videos_seen_by_graph
 from causalex.train.inputs import check_inputs, label_counts
 from causalex.train.protocols import SELECTION_TEST, Fold, final_fold, make_folds
 
@@ -144,6 +144,13 @@ def _interval_json(iv: Interval) -> list:
     return [iv.video, iv.onset, iv.apex, iv.offset, iv.type, iv.emotion, iv.score]
 
 
+def graph_leak_warning(graph_spec: str, subjects: list[str]) -> str:
+    """The warning of a run whose graph file was discovered on data of its test subjects."""
+    return (f"the graph {graph_spec} was discovered on data of {len(subjects)} test subject(s) "
+            f"({', '.join(subjects[:5])}{', ...' if len(subjects) > 5 else ''}): the cross-validation scores are "
+            "optimistic; use --graph causal (rebuilt per fold from the training subjects) for a fair estimate")
+
+
 def run_experiment(series: list[AUSeries], labels: list[Interval], config: ExperimentConfig, graph_spec: str,
                    output_dir: str | Path, device: torch.device, *, labels_path: str | None = None,
                    resume: bool = False, on_event: Event | None = None, command: str = "",
@@ -175,8 +182,13 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     videos = _prepare_all(series, labels, au_names, config, subjects, on_event)
     counts = label_counts(labels, subjects)
     folds = make_folds(sorted(set(subjects.values())), counts, config.protocol, config.seed)
+    leaked: list[str] = []
     if not needs_data(graph_spec):
-        resolve_graph(graph_spec, series, labels, au_names, config.graph)  # a bad graph file fails early
+        graph = resolve_graph(graph_spec, series, labels, au_names, config.graph)  # a bad graph file fails early
+        tested = {s for fold in folds for s in fold.test_subjects}
+        leaked = sorted({subjects[v] for v in videos_seen_by_graph(graph, series)} & tested)
+        if leaked:
+            log.warning("%s", graph_leak_warning(graph_spec, leaked))
     run_doc = {"config": config.to_dict(), "graph_spec": graph_spec, "au_names": au_names,
                "videos": [s.video for s in series], "command": command}
     _start_dir(layout, run_doc, resume)
@@ -213,6 +225,9 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     metrics = {**scores.to_json(), "protocol": config.protocol.protocol, "n_folds": len(folds),
                "selection": SELECTION_TEST if optimistic else "inner-validation", "optimistic_selection": optimistic,
                "graph": graph_spec, "folds": records, "versions": library_versions()}
+    if leaked:
+        metrics["graph_saw_test_subjects"] = leaked
+        metrics["graph_warning"] = graph_leak_warning(graph_spec, leaked)
     if optimistic:
         metrics["warning"] = ("epoch and thresholds were chosen on the TEST subjects (--select-on-test): "
                               "these numbers are optimistic and not comparable to inner-validation results")

@@ -63,6 +63,20 @@ def restrict_graph(graph: AUGraph, au_names: list[str]) -> AUGraph:
                    name=graph.name)
 
 
+def videos_seen_by_graph(graph: AUGraph, series: list[AUSeries]) -> list[str]:
+    """Videos of ``series`` whose data the graph was discovered from.
+
+    Reads the per-video fingerprints a discovered graph records (``provenance["video_hashes"]``,
+    `causalex.discover.pipeline.video_hashes`); graphs without them (the FACS prior, older files) see none.
+    """
+    from causalex.discover.pipeline import video_hashes
+
+    seen = set((graph.provenance or {}).get("video_hashes", {}).values())
+    if not seen:
+        return []
+    return sorted(video for video, digest in video_hashes(series).items() if digest in seen)
+
+
 def resolve_graph(spec: str, series: list[AUSeries], labels: list[Interval], au_names: list[str],
                   config: GraphConfig | None = None) -> AUGraph:
     """Build or load the graph ``spec`` on ``au_names``.

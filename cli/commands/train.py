@@ -177,6 +177,8 @@ def train(
     console.print(_megc_table(metrics))
     if metrics["optimistic_selection"]:
         err_console.print(f"[bold yellow]warning:[/] {metrics['warning']}")
+    if "graph_warning" in metrics:
+        err_console.print(f"[bold yellow]warning:[/] {metrics['graph_warning']}")
     info(f"wrote {output}/ (model.pt, predictions.csv, metrics.json, config.json)")
 
 
