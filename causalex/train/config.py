@@ -83,8 +83,8 @@ class GraphConfig:
     policy: str = "lenient"  # debiasing rule from PAG to adjacency (see causalex.discover.debias): lenient keeps
     # undetermined o-o / o-> edges and drops only the <-> (latent common cause) ones; conservative keeps --> only
     background: str = "facs"  # background knowledge of the discovery: facs (edges between AUs that the FACS
-    # prior does not link are forbidden) | none. lenient + facs is the graph measured best for spotting
-    # (benchmarks/RESULTS.md: conservative / none keeps wrong edges and drops true o-o ones)
+    # prior does not link are forbidden) | none. lenient + facs beat conservative without background (wrong
+    # edges kept, true o-o ones dropped) on five corpora; over ten it is level with no graph (benchmarks/RESULTS.md)
 
     def discovery_config(self) -> "DiscoveryConfig":  # noqa: F821 (imported lazily: discover is heavy)
         """The `causalex.discover.pipeline.DiscoveryConfig` these settings give: `causalex discover`'s
