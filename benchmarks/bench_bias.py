@@ -170,6 +170,10 @@ def results_table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sweep, append the results to RESULTS.md, write the plot."""
+    from causalex.discover.debias import POLICIES
+    from causalex.discover.pipeline import BACKGROUNDS
+    from causalex.train.config import GraphConfig
+
     parser = argparse.ArgumentParser(description="Cross-domain F1 drop against simulated bias strength.")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_true", help="2 strengths, the causal variant only, 1 seed")
@@ -180,9 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
     parser.add_argument("--json", default=None, help="also write the rows as JSON to this file")
     parser.add_argument("--graphs", default=None, help="comma-separated graph variants (default: the set's)")
-    parser.add_argument("--policy", default=None, choices=("conservative", "lenient", "keep-all"),
+    parser.add_argument("--policy", default=None, choices=POLICIES,
                         help="debiasing policy of the causal variant (default: the training config's)")
-    parser.add_argument("--background", default=None, choices=("none", "facs"),
+    parser.add_argument("--background", default=None, choices=BACKGROUNDS,
                         help="background knowledge of the causal variant (default: the training config's)")
     args = parser.parse_args(argv)
     name = "quick" if args.quick else "gpu" if args.gpu else "full"
@@ -193,8 +197,6 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--graphs: unknown variant(s) {', '.join(bad)}; valid: {', '.join(ALL_GRAPHS)}")
         spec["graphs"] = tuple(args.graphs.split(","))
     graph = {k: v for k, v in (("policy", args.policy), ("background", args.background)) if v is not None}
-    from causalex.train.config import GraphConfig
-
     causal = GraphConfig(**graph)
     # plots of runs that differ from the set's defaults get their own name (an earlier plot stays valid)
     tag = "_".join(([args.graphs.replace(",", "-")] if args.graphs else []) + [f"{k}-{v}" for k, v in graph.items()])
