@@ -94,6 +94,30 @@ def test_ties_choose_the_fewest_predictions():
     assert choice.counts["micro"][0] == 1 and choice.counts["macro"][1] == 0
 
 
+def test_rate_guard_refuses_a_flood_of_micro_predictions():
+    # two validation micro-expressions; the model finds one of them only among 40 low-scoring candidates,
+    # so the best micro F1 (2 / 41) sits at a threshold that predicts 40 intervals for 2
+    macro_truth = [Interval("v", 100 * i, 100 * i + 5, 100 * i + 20, "macro") for i in range(4)]
+    macro_pred = [Interval(t.video, t.onset, t.apex, t.offset, "macro", score=0.9) for t in macro_truth]
+    micro_truth = [Interval("w", 0, 3, 8, "micro"), Interval("w", 500, 503, 508, "micro")]
+    flood = [Interval("w", 20 + 12 * i, 23 + 12 * i, 28 + 12 * i, "micro", score=0.12) for i in range(39)]
+    flood.append(Interval("w", 0, 3, 8, "micro", score=0.12))
+    preds = macro_pred + flood
+    free = choose_thresholds(preds, macro_truth + micro_truth, {}, smooth=1, objective="type_mean")
+    assert free.counts["micro"] == (1, 40, 2) and free.guarded == ()
+    guarded = choose_thresholds(preds, macro_truth + micro_truth, {}, smooth=1, objective="type_mean",
+                                max_pred_ratio=3.0)
+    assert guarded.counts["micro"][1] == 0 and guarded.guarded == ("micro",)
+    assert guarded.counts["macro"] == (4, 4, 4) and guarded.thresholds["macro"] == free.thresholds["macro"]
+    assert guarded.score < free.score  # the guarded epoch ranks lower in the epoch choice
+    # a model that finds both at a modest rate is untouched by the guard
+    fine = macro_pred + [Interval("w", 0, 3, 8, "micro", score=0.4), Interval("w", 500, 503, 508, "micro", score=0.4),
+                         Interval("w", 200, 203, 208, "micro", score=0.4)]
+    a = choose_thresholds(fine, macro_truth + micro_truth, {}, smooth=1, objective="type_mean")
+    b = choose_thresholds(fine, macro_truth + micro_truth, {}, smooth=1, objective="type_mean", max_pred_ratio=3.0)
+    assert a.thresholds == b.thresholds and b.guarded == ()
+
+
 def test_type_without_validation_truth_keeps_default_threshold():
     truth = [Interval("v", 0, 2, 5, "macro")]
     preds = [Interval("v", 0, 2, 5, "macro", score=0.9), Interval("v", 50, 52, 55, "micro", score=0.9)]

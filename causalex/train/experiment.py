@@ -133,9 +133,13 @@ def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries],
 
 def _fold_record(fold: Fold, result, preds: list[Interval], truth: list[Interval]) -> dict[str, Any]:
     scores = evaluate_spotting(preds, truth).to_json()
+    chosen = next((h for h in result.history if h["epoch"] == result.best_epoch), {})
     return {"fold": fold.name, "test_subjects": fold.test_subjects, "val_subjects": fold.val_subjects,
             "selection": fold.selection, "best_epoch": result.best_epoch, "val_f1": result.val_f1,
-            "thresholds": result.thresholds, "micro_f1": scores["micro"]["f1"], "macro_f1": scores["macro"]["f1"],
+            "thresholds": result.thresholds, "val_counts": chosen.get("val_counts"),
+            "val_guarded": chosen.get("val_guarded", []),
+            "epochs_guarded": [h["epoch"] for h in result.history if h.get("val_guarded")],
+            "micro_f1": scores["micro"]["f1"], "macro_f1": scores["macro"]["f1"],
             "overall_f1": scores["overall"]["f1"], "n_pred": scores["overall"]["n_pred"],
             "n_gt": scores["overall"]["n_gt"], "tp": scores["overall"]["tp"]}
 

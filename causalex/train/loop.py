@@ -90,7 +90,8 @@ def validate(model: SpottingNet, videos: list[PreparedVideo], config: Experiment
                                      thresholds={"micro": 0.0, "macro": 0.0}))
         truth.extend(v.labels)
     defaults = {"micro": decode.micro.threshold, "macro": decode.macro.threshold}
-    return choose_thresholds(preds, truth, defaults, objective=config.protocol.selection_metric)
+    return choose_thresholds(preds, truth, defaults, objective=config.protocol.selection_metric,
+                             max_pred_ratio=config.protocol.max_pred_ratio)
 
 
 class WeightAverage:
@@ -215,7 +216,7 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
             evaluated.load_state_dict(average.shadow)
             choice = validate(evaluated, val_videos, config, decode, device, node_names)
             record.update(val_f1=choice.f1, val_score=choice.score, thresholds=choice.thresholds,
-                          val_counts={k: list(v) for k, v in choice.counts.items()})
+                          val_counts={k: list(v) for k, v in choice.counts.items()}, val_guarded=list(choice.guarded))
             if choice.score >= best["score"]:
                 best = {"score": choice.score, "f1": choice.f1, "epoch": epoch + 1, "thresholds": choice.thresholds,
                         "state": average.state_dict()}

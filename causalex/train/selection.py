@@ -3,8 +3,10 @@
 `choose_thresholds` decodes once with every candidate kept, then finds the pair of per-type score
 thresholds that maximises the overall MEGC F1 on the validation videos (on a grid, with the F1 surface
 smoothed over neighbouring thresholds so that one lucky interval does not decide); ties go to the pair
-that predicts least. It never sees test
-subjects unless the caller passes them (the explicitly named ``select_on_test`` option).
+that predicts least. An optional rate guard (``max_pred_ratio``) never lets a type predict many times
+more intervals than the validation videos hold, so a validation set with very few micro-expressions
+cannot select a flood of predictions. It never sees test subjects unless the caller passes them (the
+explicitly named ``select_on_test`` option).
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ class ThresholdChoice:
         f1: overall F1 at those thresholds (unsmoothed).
         counts: ``{type: (tp, n_pred, n_gt)}`` at those thresholds.
         score: value of the objective (overall F1, or the mean of the per-type F1s), used to pick epochs.
+        guarded: types whose threshold the rate guard moved (their unguarded choice predicted too many).
     """
 
     thresholds: dict[str, float]
     f1: float
     counts: dict[str, tuple[int, int, int]]
     score: float = 0.0
+    guarded: tuple[str, ...] = ()
 
 
 OBJECTIVES = ("overall", "type_mean")
@@ -61,7 +65,7 @@ def _type_counts(preds: list[Interval], truth: list[Interval], grid: np.ndarray)
 
 def choose_thresholds(predictions: list[Interval], ground_truth: list[Interval],
                       defaults: dict[str, float], grid: np.ndarray = THRESHOLD_GRID,
-                      smooth: int = 3, objective: str = "overall") -> ThresholdChoice:
+                      smooth: int = 3, objective: str = "overall", max_pred_ratio: float = 0.0) -> ThresholdChoice:
     """Per-type score thresholds that maximise the validation objective.
 
     Args:
@@ -72,6 +76,10 @@ def choose_thresholds(predictions: list[Interval], ground_truth: list[Interval],
         smooth: width of the moving average over the F1 surface (1 = none).
         objective: ``overall`` (pooled F1, thresholds chosen jointly) or ``type_mean`` (each type's F1
             maximised on its own; the score is their mean over the types that have ground truth).
+        max_pred_ratio: rate guard (0 = off): for a type with validation ground truth, only thresholds at
+            which it predicts at most ``max_pred_ratio`` times as many intervals as the ground truth holds
+            are candidates (where even the highest threshold predicts more, the thresholds that predict
+            least); a threshold the guard removes has F1 below ``2 / (1 + max_pred_ratio)`` for that type.
 
     Returns:
         The choice and its (unsmoothed) validation F1 and counts.
@@ -110,15 +118,37 @@ def choose_thresholds(predictions: list[Interval], ground_truth: list[Interval],
         col = np.zeros_like(allowed)
         col[:, fixed["macro"]] = True
         allowed &= col
+    i, j = _best_pair(surface, allowed, target, npred)
+    guarded: list[str] = []
+    if max_pred_ratio > 0:
+        rows = _rate_allowed(np_a, ng_a, max_pred_ratio)  # [G] micro thresholds the guard keeps
+        cols = _rate_allowed(np_b, ng_b, max_pred_ratio)  # [G] macro thresholds
+        gi, gj = _best_pair(surface, allowed & rows[:, None] & cols[None, :], target, npred)
+        guarded = [kind for kind, before, after in (("micro", i, gi), ("macro", j, gj)) if before != after]
+        i, j = gi, gj
+    counts = {"micro": (int(tp_a[i]), int(np_a[i]), ng_a), "macro": (int(tp_b[j]), int(np_b[j]), ng_b)}
+    return ThresholdChoice(thresholds={"micro": float(grid[i]), "macro": float(grid[j])}, f1=float(f1[i, j]),
+                           counts=counts, score=float(target[i, j]), guarded=tuple(guarded))
+
+
+def _rate_allowed(n_pred: np.ndarray, n_gt: int, ratio: float) -> np.ndarray:
+    """Thresholds ``[G]`` at which a type predicts at most ``ratio * n_gt`` intervals (all when ``n_gt`` is 0;
+    the ones predicting least when none qualifies)."""
+    if n_gt == 0:
+        return np.ones(len(n_pred), bool)
+    ok = n_pred <= ratio * n_gt
+    return ok if ok.any() else n_pred == n_pred.min()
+
+
+def _best_pair(surface: np.ndarray, allowed: np.ndarray, target: np.ndarray, npred: np.ndarray) -> tuple[int, int]:
+    """Grid cell ``(micro, macro)`` of the best allowed smoothed objective. Shapes: ``[G, G]`` each."""
     surface = np.where(allowed, surface, -np.inf)
     ties = np.flatnonzero(surface.ravel() >= surface.max() - 1e-12)
     # among equal smoothed objectives: the best unsmoothed one, then the fewest predictions (highest
     # thresholds), so that a validation set where nothing is found never selects a flood of predictions
     order = np.lexsort((-ties, npred.ravel()[ties], -target.ravel()[ties]))
     i, j = np.unravel_index(int(ties[order[0]]), surface.shape)
-    counts = {"micro": (int(tp_a[i]), int(np_a[i]), ng_a), "macro": (int(tp_b[j]), int(np_b[j]), ng_b)}
-    return ThresholdChoice(thresholds={"micro": float(grid[i]), "macro": float(grid[j])}, f1=float(f1[i, j]),
-                           counts=counts, score=float(target[i, j]))
+    return int(i), int(j)
 
 
 def fit_durations(labels: list[Interval], fps_of: dict[str, float], decode: DecodeConfig,
