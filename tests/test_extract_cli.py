@@ -69,6 +69,13 @@ def test_unusable_output_is_one_line_and_exit_2(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1
 
 
+def test_output_named_like_a_file_is_refused_before_any_work(tmp_path):
+    res = runner.invoke(app, ["extract", str(CLIP), "-o", str(tmp_path / "series.csv")])
+    assert res.exit_code == 2
+    assert "series.csv" in res.output and "output FOLDER" in res.output
+    assert not (tmp_path / "series.csv").exists()
+
+
 def test_unavailable_backend_fails_up_front(tmp_path, monkeypatch):
     from causalex.extract import pyfeat
 

@@ -26,6 +26,9 @@ class Engine(str, enum.Enum):
     ray = "ray"
 
 
+FILE_SUFFIXES = (".csv", ".parquet", ".json", ".npz", ".txt")  # an -o ending like this was meant as a file
+
+
 @handle_errors
 def extract(
     inputs: List[Path] = typer.Argument(..., help="Videos, folders (searched recursively; a folder of numbered "
@@ -60,6 +63,9 @@ def extract(
     from causalex.errors import input_error
     from causalex.extract import collect_jobs, run_batch
 
+    if output.suffix.lower() in FILE_SUFFIXES and not output.is_dir():
+        raise input_error(output, "-o names the output FOLDER (one <video>.parquet per video and manifest.csv), "
+                                  f"not a {output.suffix} file; e.g. -o {output.with_suffix('')}/")
     jobs = collect_jobs(inputs, folder_fps=folder_fps)
     if folder_fps is None and any(j.kind == "frame_folder" for j in jobs):
         first = next(j.path for j in jobs if j.kind == "frame_folder")
