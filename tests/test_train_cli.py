@@ -141,3 +141,20 @@ def test_interrupted_run_resumes(corpus_dir, tmp_path):
     resumed = [e["resumed"] for e in events if e["kind"] == "fold_done"]
     assert resumed == [True, False, False]
     assert len(result.folds) == 3 and (out / "metrics.json").exists() and not (out / ".resume").exists()
+
+
+def test_fold_table_marks_thresholds_the_rate_guard_raised():
+    from rich.console import Console
+
+    from causalex_cli.commands.train import _fold_table
+
+    row = {"fold": "s01", "test_subjects": ["s01"], "val_subjects": ["s02", "s03"], "selection": "inner-validation",
+           "best_epoch": 7, "val_f1": 0.8, "thresholds": {"micro": 0.42, "macro": 0.6}, "micro_f1": 0.5,
+           "macro_f1": 0.9, "overall_f1": 0.85, "tp": 9, "n_pred": 10, "n_gt": 11}
+    console = Console(width=200, record=True)
+    console.print(_fold_table([row], optimistic=False))
+    assert "0.42/0.60" in console.export_text() and "rate guard" not in console.export_text()
+    console = Console(width=200, record=True)
+    console.print(_fold_table([{**row, "val_guarded": ["micro"]}], optimistic=False))
+    text = console.export_text()
+    assert "0.42*/0.60" in text and "rate guard" in text

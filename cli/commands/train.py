@@ -41,7 +41,10 @@ def _overrides(config_file: Optional[Path]) -> dict:
 def _fold_table(records: list[dict], optimistic: bool) -> Table:
     title = "per-fold results" + (" (epoch/thresholds chosen on TEST subjects: optimistic)" if optimistic else
                                   " (epoch/thresholds chosen on inner-validation subjects)")
-    table = Table(title=title, title_justify="left")
+    guarded = any(r.get("val_guarded") for r in records)
+    table = Table(title=title, title_justify="left",
+                  caption="* the rate guard (protocol.max_pred_ratio) raised this threshold" if guarded else None,
+                  caption_justify="left")
     for name in ("fold", "test", "val", "epoch", "val F1", "thr micro/macro", "micro F1", "macro F1", "F1",
                  "TP/pred/GT"):
         table.add_column(name, justify="left" if name in ("fold", "test", "val") else "right")
@@ -49,9 +52,14 @@ def _fold_table(records: list[dict], optimistic: bool) -> Table:
         val = "test" if r["selection"].startswith("test") else str(len(r["val_subjects"]))
         vf1 = "-" if r["val_f1"] is None else f"{r['val_f1']:.3f}"
         table.add_row(r["fold"], ",".join(r["test_subjects"]), val, str(r["best_epoch"]), vf1,
-                      f"{r['thresholds']['micro']:.2f}/{r['thresholds']['macro']:.2f}", f"{r['micro_f1']:.3f}",
+                      _thresholds_cell(r), f"{r['micro_f1']:.3f}",
                       f"{r['macro_f1']:.3f}", f"{r['overall_f1']:.3f}", f"{r['tp']}/{r['n_pred']}/{r['n_gt']}")
     return table
+
+
+def _thresholds_cell(record: dict) -> str:
+    moved = set(record.get("val_guarded") or ())
+    return "/".join(f"{record['thresholds'][kind]:.2f}" + ("*" if kind in moved else "") for kind in ("micro", "macro"))
 
 
 def _megc_table(metrics: dict) -> Table:
