@@ -7,7 +7,7 @@
 Each benchmark is a script in this folder, run as a subprocess (so one failing or missing script does
 not stop the others): accuracy (bench_train_accuracy, bench_discover_accuracy, bench_bias), discovery
 speed vs causal-learn (bench_discover), extraction fps and peak memory (bench_extract), training time
-and spot throughput (bench_spot). A missing script is skipped with a message. ``--quick`` / ``--gpu``
+and spot throughput (bench_spot), batched forward throughput and one LOSO fold (bench_fold_speed). A missing script is skipped with a message. ``--quick`` / ``--gpu``
 and ``--device`` are passed to a script only when its ``--help`` lists them.
 
 Scripts append their own sections to ``benchmarks/RESULTS.md`` (date, machine, command, numbers) and
@@ -50,6 +50,7 @@ SUITE = (
     Bench("discover_accuracy", "bench_discover_accuracy.py", "graph recovery on simulated corpora", 120, 1800),
     Bench("extract", "bench_extract.py", "extraction fps and peak memory", 90, 1800),
     Bench("spot", "bench_spot.py", "training time per fold and spot throughput", 90, 1800),
+    Bench("fold_speed", "bench_fold_speed.py", "batched forward frames/s and one LOSO fold (#6 speed targets)", 120, 900),
     Bench("train_accuracy", "bench_train_accuracy.py", "LOSO spotting F1 on simulated presets", 150, 3600),
     Bench("bias", "bench_bias.py", "in-domain vs cross-domain F1 against bias strength", 420, 3600),
 )
