@@ -143,7 +143,7 @@ def test_interrupted_run_resumes(corpus_dir, tmp_path):
     assert len(result.folds) == 3 and (out / "metrics.json").exists() and not (out / ".resume").exists()
 
 
-def test_fold_table_marks_thresholds_the_rate_guard_raised():
+def test_fold_table_marks_thresholds_the_rate_guard_moved():
     from rich.console import Console
 
     from causalex_cli.commands.train import _fold_table

@@ -32,7 +32,7 @@ class ThresholdChoice:
         f1: overall F1 at those thresholds (unsmoothed).
         counts: ``{type: (tp, n_pred, n_gt)}`` at those thresholds.
         score: value of the objective (overall F1, or the mean of the per-type F1s), used to pick epochs.
-        guarded: types whose threshold the rate guard moved (their unguarded choice predicted too many).
+        guarded: types whose threshold differs from the unguarded choice (the rate guard excluded it).
     """
 
     thresholds: dict[str, float]

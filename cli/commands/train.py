@@ -43,7 +43,7 @@ def _fold_table(records: list[dict], optimistic: bool) -> Table:
                                   " (epoch/thresholds chosen on inner-validation subjects)")
     guarded = any(r.get("val_guarded") for r in records)
     table = Table(title=title, title_justify="left",
-                  caption="* the rate guard (protocol.max_pred_ratio) raised this threshold" if guarded else None,
+                  caption="* the rate guard (protocol.max_pred_ratio) moved this threshold" if guarded else None,
                   caption_justify="left")
     for name in ("fold", "test", "val", "epoch", "val F1", "thr micro/macro", "micro F1", "macro F1", "F1",
                  "TP/pred/GT"):
