@@ -53,6 +53,10 @@ def test_table_and_json(files, tmp_path):
     assert js["strs"]["strs"] == pytest.approx(24 / 49)
     # micro ranked: TP (0.9), TP (0.7), FP (0.6) with 2 GT -> AP 1; macro AP 1 -> mAP 1
     assert js["map"]["mean"] == pytest.approx(1.0)
+    # where F1 is lost: the v2 prediction at [40, 49] lies on no expression
+    assert "where F1 is lost" in res.stdout
+    assert js["errors"]["predictions"]["micro"] == {"matched": 2, "other_type": 0, "boundary": 0, "false_alarm": 1}
+    assert js["errors"]["ground_truth"]["macro"]["found"] == 1
 
 
 def test_auwgcn_variant(files, tmp_path):

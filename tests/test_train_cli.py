@@ -42,7 +42,8 @@ def test_train_writes_model_folder(corpus_dir, tmp_path):
     assert {p.name for p in out.iterdir()} == {"model.pt", "graph.json", "predictions.csv", "metrics.json",
                                                "config.json"}
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics) >= {"micro", "macro", "overall", "folds", "selection", "protocol"}
+    assert set(metrics) >= {"micro", "macro", "overall", "folds", "selection", "protocol", "errors"}
+    assert sum(metrics["errors"]["ground_truth"]["micro"].values()) == metrics["micro"]["n_gt"]
     assert metrics["selection"] == "inner-validation" and not metrics["optimistic_selection"]
     assert len(metrics["folds"]) == 3 and metrics["protocol"] == "kfold"
     config = json.loads((out / "config.json").read_text())

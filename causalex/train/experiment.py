@@ -4,7 +4,7 @@
 fold's non-test subjects when the graph is data-driven (``causal``, ``cooccurrence``), trains with
 inner-validation selection, and spots the test subjects. It writes the model folder (`ModelDirLayout`):
 ``model.pt`` (deployment model trained on all subjects), ``graph.json``, ``predictions.csv``
-(out-of-fold), ``metrics.json`` (MEGC table + per-fold rows) and ``config.json``. Work in progress
+(out-of-fold), ``metrics.json`` (MEGC table, where F1 is lost, per-fold rows) and ``config.json``. Work in progress
 lives in ``.resume/`` so that an interrupted run continues with ``resume=True``.
 """
 
@@ -23,7 +23,7 @@ from causalex.checkpoint import ModelBundle, library_versions, save_checkpoint
 from causalex.errors import input_error
 from causalex.fileio import write_text_atomic
 from causalex.labels import Interval, write_predictions_csv
-from causalex.metrics import evaluate_predictions, evaluate_spotting
+from causalex.metrics import error_breakdown, evaluate_predictions, evaluate_spotting
 from causalex.model.network import build_model
 from causalex.series import AUSeries, without_aus
 from causalex.spot.scoring import decode_prepared
@@ -228,7 +228,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     optimistic = config.protocol.select_on_test
     metrics = {**scores.to_json(), "protocol": config.protocol.protocol, "n_folds": len(folds),
                "selection": SELECTION_TEST if optimistic else "inner-validation", "optimistic_selection": optimistic,
-               "graph": graph_spec, "folds": records, "versions": library_versions()}
+               "graph": graph_spec, "errors": error_breakdown(all_preds, truth).to_json(), "folds": records,
+               "versions": library_versions()}
     if leaked:
         metrics["graph_saw_test_subjects"] = leaked
         metrics["graph_warning"] = graph_leak_warning(graph_spec, leaked)

@@ -31,13 +31,15 @@ def evaluate(
                                          "auwgcn: the AUW-GCN code's rule (IoU > 0.5, length offset-onset)."),
 ) -> None:
     """Score spotted intervals with the MEGC protocol: TP, precision, recall and F1 for micro, macro and
-    overall (counts pooled over videos), mAP at IoU 0.1..0.5 and, when the labels carry emotions, STRS.
+    overall (counts pooled over videos), mAP at IoU 0.1..0.5 and, when the labels carry emotions, STRS;
+    then where F1 is lost: ground truths found, found as the other type, boundary misses and misses,
+    and predictions that match, hit the other type, overlap badly or are false alarms.
 
     Example: causalex evaluate predictions.csv --labels labels.csv --json scores.json
     """
     from causalex.fileio import write_text_atomic
     from causalex.labels import read_labels_csv, read_predictions_csv
-    from causalex.metrics import check_videos, evaluate_predictions
+    from causalex.metrics import check_videos, error_breakdown, evaluate_predictions
     from causalex.metrics.report import strs_line, table_rows
 
     preds = read_predictions_csv(predictions)
@@ -54,9 +56,29 @@ def evaluate(
     console.print(table)
     if (line := strs_line(result)) is not None:
         console.print(line, highlight=False)
+    errors = error_breakdown(preds, truth, variant=variant.value)
+    console.print(_errors_table(errors))
     if json_out is not None:
-        write_text_atomic(json_out, json.dumps(result.to_json(), indent=2) + "\n")
+        write_text_atomic(json_out, json.dumps({**result.to_json(), "errors": errors.to_json()}, indent=2) + "\n")
         info(f"wrote {json_out}")
+
+
+def _errors_table(errors) -> Table:
+    from causalex.metrics.errors import OUTCOME_TITLES, PREDICTION_OUTCOMES, TRUTH_OUTCOMES
+
+    table = Table(title="where F1 is lost", title_justify="left", caption_justify="left",
+                  caption="ground truths: found / found only as the other type / overlapped but below the IoU rule / "
+                          "no prediction overlaps; predictions: match their type / lie on the other type / overlap "
+                          "badly / no expression there")
+    table.add_column("")
+    for outcome in TRUTH_OUTCOMES:
+        table.add_column(f"GT {OUTCOME_TITLES[outcome]}", justify="right")
+    for outcome in PREDICTION_OUTCOMES:
+        table.add_column(f"pred {OUTCOME_TITLES[outcome]}", justify="right")
+    for kind, truth in errors.truth.items():
+        table.add_row(kind, *(str(truth[o]) for o in TRUTH_OUTCOMES),
+                      *(str(errors.predictions[kind][o]) for o in PREDICTION_OUTCOMES))
+    return table
 
 
 def register(app: typer.Typer) -> None:
