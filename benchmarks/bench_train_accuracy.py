@@ -173,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     for graph, folds_f1 in per_fold.items():
         lines.append(f"- Per-fold overall F1 (micro F1), graph `{graph}`: "
                      + ", ".join(f"{name} {f:.2f} ({m:.2f})" for name, f, m in folds_f1))
+    for name, m in rows:
+        if "errors" in m:
+            gt, pred = m["errors"]["ground_truth"]["micro"], m["errors"]["predictions"]["micro"]
+            lines.append(f"- Where micro F1 is lost, {name}: ground truths found {gt['found']}, as macro "
+                         f"{gt['other_type']}, boundary {gt['boundary']}, missed {gt['missed']}; predictions match "
+                         f"{pred['matched']}, on a macro {pred['other_type']}, boundary {pred['boundary']}, false alarm "
+                         f"{pred['false_alarm']}.")
     lines += [f"- Config: defaults of `causalex.train.config` ({config.optim.epochs} epochs, working rate "
                   f"{config.data.working_fps:g} fps, window {config.data.window_s:g} s); device {device}, "
                   f"torch threads {args.threads}; model folders in `{out_root}`; load average at the end: "
