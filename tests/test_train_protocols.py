@@ -52,6 +52,13 @@ def test_protocol_errors():
     assert choose_validation(["s1"], COUNTS, ProtocolConfig(), np.random.default_rng(0)) == []
 
 
+def test_bad_selection_settings_fail_before_any_fold():
+    with pytest.raises(InputError, match="unknown protocol.selection_metric 'best'"):
+        make_folds(["s1", "s2", "s3"], COUNTS, ProtocolConfig(selection_metric="best"))
+    with pytest.raises(InputError, match="max_pred_ratio must be >= 0"):
+        make_folds(["s1", "s2", "s3"], COUNTS, ProtocolConfig(max_pred_ratio=-2.0))
+
+
 def test_choose_thresholds_finds_the_separating_score():
     truth = [Interval("v", 10 * i, 10 * i + 2, 10 * i + 5, "macro") for i in range(5)]
     good = [Interval("v", t.onset, t.apex, t.offset, "macro", score=0.8) for t in truth]
@@ -116,6 +123,8 @@ def test_rate_guard_refuses_a_flood_of_micro_predictions():
     a = choose_thresholds(fine, macro_truth + micro_truth, {}, smooth=1, objective="type_mean")
     b = choose_thresholds(fine, macro_truth + micro_truth, {}, smooth=1, objective="type_mean", max_pred_ratio=3.0)
     assert a.thresholds == b.thresholds and b.guarded == ()
+    with pytest.raises(ValueError, match="max_pred_ratio must be >= 0"):
+        choose_thresholds(fine, macro_truth + micro_truth, {}, max_pred_ratio=-1.0)
 
 
 def test_type_without_validation_truth_keeps_default_threshold():

@@ -15,6 +15,7 @@ import numpy as np
 
 from causalex.errors import InputError
 from causalex.train.config import ProtocolConfig
+from causalex.train.selection import OBJECTIVES
 
 SELECTION_INNER = "inner-validation"
 SELECTION_TEST = "test-subjects (optimistic, as in published papers)"
@@ -122,10 +123,15 @@ def make_folds(subjects: list[str], counts: dict[str, dict[str, int]], cfg: Prot
     """Folds of the configured protocol, each with its inner-validation subjects.
 
     Raises:
-        InputError: unknown protocol, too few subjects, bad k or test list.
+        InputError: unknown protocol or selection objective, a negative rate guard, too few subjects, bad k or
+            test list.
     """
     if cfg.protocol not in _PROTOCOLS:
         raise InputError(f"unknown protocol {cfg.protocol!r}; valid: {', '.join(protocol_names())}")
+    if cfg.selection_metric not in OBJECTIVES:
+        raise InputError(f"unknown protocol.selection_metric {cfg.selection_metric!r}; valid: {', '.join(OBJECTIVES)}")
+    if cfg.max_pred_ratio < 0:
+        raise InputError(f"protocol.max_pred_ratio must be >= 0 (0 = no rate guard), got {cfg.max_pred_ratio}")
     subjects = sorted(subjects)
     if len(subjects) < 2:
         raise InputError(f"the {cfg.protocol} protocol needs at least 2 subjects, got {len(subjects)}")

@@ -85,10 +85,12 @@ def choose_thresholds(predictions: list[Interval], ground_truth: list[Interval],
         The choice and its (unsmoothed) validation F1 and counts.
 
     Raises:
-        ValueError: unknown objective.
+        ValueError: unknown objective or a negative ``max_pred_ratio``.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown selection objective {objective!r}; valid: {', '.join(OBJECTIVES)}")
+    if max_pred_ratio < 0:
+        raise ValueError(f"max_pred_ratio must be >= 0 (0 = no rate guard), got {max_pred_ratio}")
     per_type = {}
     for kind in EXPRESSION_TYPES:
         preds = [p for p in predictions if p.type == kind]
