@@ -69,8 +69,9 @@ class ProtocolConfig:
     val_fraction: float = 0.2  # share of the training subjects held out as inner validation
     min_val_subjects: int = 2  # at least this many inner-validation subjects
     selection_metric: str = "type_mean"  # epoch chosen by: type_mean (mean of micro and macro F1) | overall
-    max_pred_ratio: float = 0.0  # rate guard of the threshold choice: a type may predict at most this many
-    # intervals per validation ground truth of that type (F1 there < 2 / (1 + ratio)); 0 = off
+    max_pred_ratio: float = 3.0  # rate guard of the threshold choice: a type may predict at most this many
+    # intervals per validation ground truth of that type (F1 there < 2 / (1 + ratio)); 0 = off. Measured LOSO
+    # on five corpora (benchmarks/RESULTS.md): never worse, +0.026 micro F1 for the causal graph, +0.004 no graph
     select_on_test: bool = False  # OPTIMISTIC: choose epoch/thresholds on the test subjects (published-paper protocol)
     final_model: bool = True  # also train the deployment model on all subjects
 
