@@ -33,9 +33,8 @@ from causalex.model.network import build_model  # noqa: E402
 from causalex.simulate import generate_corpus  # noqa: E402
 from causalex.spot.scoring import decode_prepared  # noqa: E402
 from causalex.train.config import ExperimentConfig  # noqa: E402
-from causalex.train.dataset import prepare_video  # noqa: E402
+from causalex.train.experiment import fold_graph, fold_videos, prepare_videos  # noqa: E402
 from causalex.train.fit import fit_model  # noqa: E402
-from causalex.train.graphs import resolve_graph  # noqa: E402
 from causalex.train.inputs import check_inputs, label_counts  # noqa: E402
 from causalex.train.protocols import make_folds  # noqa: E402
 
@@ -72,31 +71,19 @@ def bench_fold(preset: str, device: torch.device, epochs: int | None, threads: i
     au = corpus.series[0].au_names
     subjects = check_inputs(corpus.series, corpus.labels)
     config.model.in_features = config.features.n_features
-    by_video: dict[str, list] = {}
-    for iv in corpus.labels:
-        by_video.setdefault(iv.video, []).append(iv)
-    videos = []
-    for s in corpus.series:
-        v = prepare_video(s, au, config.data, config.features, by_video.get(s.video, []), config.model.emotion_classes)
-        v.subject = subjects[s.video]
-        videos.append(v)
+    videos = prepare_videos(corpus.series, corpus.labels, au, config, subjects)
     fold = make_folds(sorted(set(subjects.values())), label_counts(corpus.labels, subjects), config.protocol)[0]
     t1 = time.perf_counter()
-    non_test = set(fold.train_subjects) | set(fold.val_subjects)
-    fit_series = [s for s, v in zip(corpus.series, videos) if v.subject in non_test]
-    fit_videos = {s.video for s in fit_series}
-    graph = resolve_graph("causal", fit_series, [iv for iv in corpus.labels if iv.video in fit_videos], au,
-                          config.graph)
+    graph = fold_graph(fold, "causal", corpus.series, videos, corpus.labels, au, config)
     t2 = time.perf_counter()
-    train = [v for v in videos if v.subject in set(fold.train_subjects)]
-    val = [v for v in videos if v.subject in set(fold.val_subjects)]
+    train, val = fold_videos(videos, fold.train_subjects), fold_videos(videos, fold.val_subjects)
     fitted = fit_model(train, val, graph.adjacency_for(au), au, config, device, seed=config.seed)
     _sync(device)
     t3 = time.perf_counter()
     model = build_model(config.model, graph.adjacency_for(au)).to(device)
     model.load_state_dict(fitted.result.state_dict)
-    test = [v for v in videos if v.subject in set(fold.test_subjects)]
-    preds = [iv for v in test for iv in decode_prepared(model, v, config, fitted.decode, device, au)]
+    preds = [iv for v in fold_videos(videos, fold.test_subjects)
+             for iv in decode_prepared(model, v, config, fitted.decode, device, au)]
     _sync(device)
     t4 = time.perf_counter()
     return {"corpus": f"{preset}: {len(corpus.series)} videos, {sum(s.n_frames for s in corpus.series):,} frames, "

@@ -40,6 +40,7 @@ from causalex.spot.spotter import ModelSpotter  # noqa: E402
 from causalex.spot.scoring import decode_scores, score_prepared  # noqa: E402
 from causalex.train.config import ExperimentConfig  # noqa: E402
 from causalex.train.dataset import prepare_video  # noqa: E402
+from causalex.train.experiment import prepare_videos  # noqa: E402
 from causalex.train.loop import train_model  # noqa: E402
 
 
@@ -112,11 +113,7 @@ def bench_training(device: torch.device, epochs: int, threads: int) -> tuple[dic
     corpus = generate_corpus("small", seed=0)
     cfg = ExperimentConfig().merged({"optim": {"epochs": epochs, "threads": threads}})
     au = corpus.series[0].au_names
-    by_video: dict[str, list] = {}
-    for iv in corpus.labels:
-        by_video.setdefault(iv.video, []).append(iv)
-    videos = [prepare_video(s, au, cfg.data, cfg.features, by_video.get(s.video, []), cfg.model.emotion_classes)
-              for s in corpus.series]
+    videos = prepare_videos(corpus.series, corpus.labels, au, cfg, {s.video: s.subject for s in corpus.series})
     subjects = sorted({v.subject for v in videos})
     train = [v for v in videos if v.subject in subjects[1:]]
     val = [v for v in videos if v.subject == subjects[0]]

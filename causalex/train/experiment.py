@@ -22,6 +22,7 @@ import torch
 from causalex.checkpoint import ModelBundle, library_versions, save_checkpoint
 from causalex.errors import input_error
 from causalex.fileio import write_text_atomic
+from causalex.graph import AUGraph
 from causalex.labels import Interval, write_predictions_csv
 from causalex.metrics import error_breakdown, evaluate_predictions, evaluate_spotting
 from causalex.model.network import build_model
@@ -77,8 +78,9 @@ def _emit(on_event: Event | None, **event: Any) -> None:
         on_event(event)
 
 
-def _prepare_all(series: list[AUSeries], labels: list[Interval], au_names: list[str], config: ExperimentConfig,
-                 subjects: dict[str, str], on_event: Event | None) -> list[PreparedVideo]:
+def prepare_videos(series: list[AUSeries], labels: list[Interval], au_names: list[str], config: ExperimentConfig,
+                   subjects: dict[str, str], on_event: Event | None = None) -> list[PreparedVideo]:
+    """Features and targets of every video, once per run, each tagged with its subject (``subjects[video]``)."""
     by_video: dict[str, list[Interval]] = {}
     for iv in labels:
         by_video.setdefault(iv.video, []).append(iv)
@@ -107,7 +109,18 @@ def _start_dir(layout: ModelDirLayout, run_doc: dict[str, Any], resume: bool) ->
     write_text_atomic(saved, json.dumps(run_doc, indent=2) + "\n")
 
 
-def _fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[PreparedVideo]:
+def fold_graph(fold: Fold, graph_spec: str, series: list[AUSeries], videos: list[PreparedVideo],
+               labels: list[Interval], au_names: list[str], config: ExperimentConfig) -> AUGraph:
+    """The AU graph of one fold: a data-driven variant is built from the fold's non-test subjects only."""
+    non_test = set(fold.train_subjects) | {s for s in fold.val_subjects if s not in fold.test_subjects}
+    fit_series = [s for s, v in zip(series, videos) if v.subject in non_test]
+    fit_videos = {s.video for s in fit_series}
+    return resolve_graph(graph_spec, fit_series, [iv for iv in labels if iv.video in fit_videos], au_names,
+                         config.graph)
+
+
+def fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[PreparedVideo]:
+    """The videos of ``subjects``, in their order in ``videos``."""
     wanted = set(subjects)
     return [v for v in videos if v.subject in wanted]
 
@@ -115,12 +128,8 @@ def _fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[Prepa
 def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries], labels: list[Interval],
                 au_names: list[str], graph_spec: str, config: ExperimentConfig, device: torch.device, seed: int,
                 layout: ModelDirLayout, on_event: Event | None):
-    non_test = fold.train_subjects + [s for s in fold.val_subjects if s not in fold.test_subjects]
-    fit_series = [s for s, v in zip(series, videos) if v.subject in set(non_test)]
-    fit_videos = {s.video for s in fit_series}
-    graph = resolve_graph(graph_spec, fit_series, [iv for iv in labels if iv.video in fit_videos], au_names,
-                          config.graph)
-    train_v, val_v = _fold_videos(videos, fold.train_subjects), _fold_videos(videos, fold.val_subjects)
+    graph = fold_graph(fold, graph_spec, series, videos, labels, au_names, config)
+    train_v, val_v = fold_videos(videos, fold.train_subjects), fold_videos(videos, fold.val_subjects)
 
     def on_epoch(record: dict[str, Any]) -> None:
         _emit(on_event, kind="epoch", fold=fold.name, epochs=config.optim.epochs, **record)
@@ -183,7 +192,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     if exclude_aus:
         au_names = without_aus(au_names, exclude_aus)
     config.model.in_features = config.features.n_features
-    videos = _prepare_all(series, labels, au_names, config, subjects, on_event)
+    videos = prepare_videos(series, labels, au_names, config, subjects, on_event)
     counts = label_counts(labels, subjects)
     folds = make_folds(sorted(set(subjects.values())), counts, config.protocol, config.seed)
     leaked: list[str] = []
@@ -214,7 +223,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                                             config.seed + i, layout, on_event)
         model = build_model(config.model, graph.adjacency_for(au_names)).to(device)
         model.load_state_dict(result.state_dict)
-        test_v = _fold_videos(videos, fold.test_subjects)
+        test_v = fold_videos(videos, fold.test_subjects)
         preds = [iv for v in test_v for iv in decode_prepared(model, v, config, decode, device, au_names)]
         record = _fold_record(fold, result, preds, [iv for v in test_v for iv in v.labels])
         write_text_atomic(done_path, json.dumps({"record": record, "predictions": [_interval_json(p) for p in preds]}))
