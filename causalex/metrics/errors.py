@@ -26,7 +26,7 @@ from causalex.metrics.overlap import SPOTTING_IOU, check_types, check_variant, i
 
 TRUTH_OUTCOMES = ("found", "other_type", "boundary", "missed")
 PREDICTION_OUTCOMES = ("matched", "other_type", "boundary", "false_alarm")
-OUTCOME_TITLES = {"found": "found", "matched": "match", "other_type": "other type", "boundary": "boundary",
+OUTCOME_TITLES = {"found": "found", "matched": "match", "other_type": "other type", "boundary": "near",
                   "missed": "missed", "false_alarm": "false alarm"}  # short column titles
 
 

@@ -67,14 +67,14 @@ def _errors_table(errors) -> Table:
     from causalex.metrics.errors import OUTCOME_TITLES, PREDICTION_OUTCOMES, TRUTH_OUTCOMES
 
     table = Table(title="where F1 is lost", title_justify="left", caption_justify="left",
-                  caption="ground truths: found / found only as the other type / overlapped but below the IoU rule / "
-                          "no prediction overlaps; predictions: match their type / lie on the other type / overlap "
+                  caption="ground truths: found / found only as the other type / near: overlapped but below the IoU rule / "
+                          "no prediction overlaps; predictions: match their type / lie on the other type / near: overlap "
                           "badly / no expression there")
     table.add_column("")
     for outcome in TRUTH_OUTCOMES:
-        table.add_column(f"GT {OUTCOME_TITLES[outcome]}", justify="right")
+        table.add_column(f"GT {OUTCOME_TITLES[outcome]}", justify="right", overflow="fold")
     for outcome in PREDICTION_OUTCOMES:
-        table.add_column(f"pred {OUTCOME_TITLES[outcome]}", justify="right")
+        table.add_column(f"pred {OUTCOME_TITLES[outcome]}", justify="right", overflow="fold")
     for kind, truth in errors.truth.items():
         table.add_row(kind, *(str(truth[o]) for o in TRUTH_OUTCOMES),
                       *(str(errors.predictions[kind][o]) for o in PREDICTION_OUTCOMES))
