@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import PLOTS, append_section  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
+from run import PLOTS, append_section, script_command  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
 
 ALL_GRAPHS = ("causal", "cooccurrence", "facs", "full", "none")
 # Training overrides of every set: the small preset has 6 subjects, so one inner-validation subject (not
@@ -201,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     # plots of runs that differ from the set's defaults get their own name (an earlier plot stays valid)
     tag = "_".join(([args.graphs.replace(",", "-")] if args.graphs else []) + [f"{k}-{v}" for k, v in graph.items()])
     stem = f"bias_drop_vs_strength_{name}" + (f"_{tag}" if tag else "")
-    command = "python benchmarks/bench_bias.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = script_command(__file__, argv)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench_bias_") as tmp:
         rows = run_sweep(spec, args.device, Path(args.workdir or tmp), args.threads, graph=graph)
@@ -224,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"models = in-domain F1 - mean F1 on B of the in-domain fold models (domain shift alone). Overall "
                 f"rows unless named; mean ± spread (sample sd) over seeds. Total {total:.0f} s."
                 f"\n\n{results_table(rows)}\n\n![drop vs bias](plots/{plot.name})\n")
-        append_section(f"Simulated bias study ({name})", command.strip(), body)
+        append_section(f"Simulated bias study ({name})", command, body)
     print(f"done in {total:.0f} s; plot {plot}")
     return 0
 

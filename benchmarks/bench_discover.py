@@ -44,7 +44,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import append_section  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
+from run import append_section, script_command  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
 
 from causalex.discover import discover_many, discover_pag, discover_pag_from_corr  # noqa: E402
 
@@ -231,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                                 f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}.\n")
     print(body)
     if not args.no_append:
-        command = "python benchmarks/bench_discover.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        append_section("Discovery speed: fast FCI engine vs causal-learn", command.strip(), body)
+        append_section("Discovery speed: fast FCI engine vs causal-learn", script_command(__file__, argv), body)
     return 0 if all(r["identical"] for r in rows) else 1
 
 

@@ -25,7 +25,6 @@ Appends a section to benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import shlex
 import statistics
 import sys
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import append_section  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
+from run import append_section, script_command  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
 
 SETS = {  # preset, seeds, bootstrap runs
     "quick": dict(preset="small", seeds=(0, 1), bootstrap=20),
@@ -150,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     name = "quick" if args.quick else "gpu" if args.gpu else "full"
     spec = SETS[name]
-    command = "python benchmarks/bench_discover_accuracy.py " + " ".join(
-        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = script_command(__file__, argv)
     t0 = time.perf_counter()
     rows = run_set(spec, args.device)
     table = results_table(rows)
@@ -162,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"auto stride (a frame every 0.1 s, at most 20,000 frames), policy conservative. Truth: the simulator's mechanism edges; the bias pair is "
                 f"excluded from the skeleton score and reported on its own. Means over seeds; time is the median. "
                 f"Total {time.perf_counter() - t0:.0f} s.\n\n{table}\n")
-        append_section(f"Discovery accuracy on simulated corpora ({name})", command.strip(), body)
+        append_section(f"Discovery accuracy on simulated corpora ({name})", command, body)
     return 0
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import statistics
 import subprocess
 import sys
@@ -144,10 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     print(body)
     if not args.no_append:
         sys.path.insert(0, str(HERE))
-        from run import append_section
+        from run import append_section, script_command
 
-        command = "python benchmarks/bench_extract.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-        append_section("Extraction speed and memory (flow backend)", command.strip(), body)
+        append_section("Extraction speed and memory (flow backend)", script_command(__file__, argv), body)
     return 0
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import append_section  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
+from run import append_section, bench_device, script_command  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
 
 from causalex.model.network import build_model  # noqa: E402
 from causalex.simulate import generate_corpus  # noqa: E402
@@ -103,11 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="forward runs (median)")
     parser.add_argument("--no-append", action="store_true", help="print only, do not append to RESULTS.md")
     args = parser.parse_args(argv)
-    device = torch.device("cuda" if args.gpu else args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        print("no CUDA GPU available", file=sys.stderr)
+    device = bench_device(args.gpu, args.device, args.threads)
+    if device is None:
         return 2
-    torch.set_num_threads(args.threads)
     config = ExperimentConfig()
     config.model.in_features = config.features.n_features
     shapes = [(16, 512)] if args.quick else [(64, 4096), (256, 4096)] if device.type == "cuda" else [(16, 4096)]
@@ -131,8 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     body = "\n".join(lines)
     print(body)
     if not args.no_append:
-        command = "python benchmarks/bench_fold_speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        append_section(f"Forward throughput and one LOSO fold ({device.type})", command.strip(), body)
+        append_section(f"Forward throughput and one LOSO fold ({device.type})", script_command(__file__, argv), body)
     return 0
 
 

@@ -23,7 +23,6 @@ Appends a section to benchmarks/RESULTS.md (unless --no-append).
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import append_section  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
+from run import append_section, script_command  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
 
 MIN_SD = 1e-3  # an AU whose series moves less than this is constant (left out)
 
@@ -101,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     body = "\n".join([header, *rows])
     print(body)
     if not args.no_append:
-        command = "python benchmarks/bench_sim_noise.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-        append_section("Frame noise of AU series: real extractors vs the simulator", command, body + "\n")
+        append_section("Frame noise of AU series: real extractors vs the simulator", script_command(__file__, argv),
+                       body + "\n")
     return 0
 
 

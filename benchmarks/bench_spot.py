@@ -25,11 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import append_section  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
+from run import append_section, bench_device, script_command  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
 
 from causalex import checkpoint as ckpt  # noqa: E402
 from causalex.graph import full_graph  # noqa: E402
@@ -140,11 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is steadiest on a shared box)")
     parser.add_argument("--no-append", action="store_true", help="print only, do not append to RESULTS.md")
     args = parser.parse_args(argv)
-    device = torch.device("cuda" if args.gpu else args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        print("no CUDA GPU available", file=sys.stderr)
+    device = bench_device(args.gpu, args.device, args.threads)
+    if device is None:
         return 2
-    torch.set_num_threads(args.threads)
     minutes = args.minutes or (2.0 if args.quick else 30.0 if args.gpu else 10.0)
     repeats = args.repeats or (3 if args.quick else 5)
 
@@ -184,8 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     body = "\n".join(lines)
     print(body)
     if not args.no_append:
-        command = "python benchmarks/bench_spot.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
-        append_section(f"Spot throughput and training speed ({device.type})", command.strip(), body)
+        append_section(f"Spot throughput and training speed ({device.type})", script_command(__file__, argv), body)
     return 0
 
 

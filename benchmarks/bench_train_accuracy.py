@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import append_section  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
+from run import append_section, script_command  # noqa: E402  (benchmarks/run.py: RESULTS.md helpers)
 
 from causalex.metrics import evaluate_spotting  # noqa: E402
 from causalex.simulate import generate_corpus  # noqa: E402
@@ -187,8 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     body = "\n".join(lines)
     print(body)
     if not args.no_append:
-        command = "python benchmarks/bench_train_accuracy.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        append_section(f"Spotting accuracy on simulated {preset} ({protocol})", command.strip(), body)
+        append_section(f"Spotting accuracy on simulated {preset} ({protocol})", script_command(__file__, argv), body)
     return 0
 
 

@@ -98,6 +98,30 @@ def append_section(title: str, command: str, body: str, path: Path = RESULTS) ->
         fh.write(text)
 
 
+def script_command(script: str, argv: list[str] | None) -> str:
+    """The command line of a benchmark run, as RESULTS.md records it (``argv`` None: this process's arguments).
+
+    Args:
+        script: the script's file (``__file__``) or name.
+        argv: its arguments.
+    """
+    args = argv if argv is not None else sys.argv[1:]
+    return " ".join(["python", f"benchmarks/{Path(script).name}", *(shlex.quote(a) for a in args)])
+
+
+def bench_device(gpu: bool, device: str, threads: int):
+    """The torch device of a benchmark (CUDA with ``--gpu``), torch's CPU threads set; None (after saying so on
+    stderr) when CUDA is asked for and absent."""
+    import torch
+
+    dev = torch.device("cuda" if gpu else device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        print("no CUDA GPU available", file=sys.stderr)
+        return None
+    torch.set_num_threads(threads)
+    return dev
+
+
 def script_flags(script: Path) -> str:
     """The ``--help`` text of a script (empty when it has none or fails)."""
     try:
@@ -183,8 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - t_start
     body = ("| benchmark | measures | status | time |\n|---|---|---|---|\n" + "\n".join(rows) +
             f"\n\nTotal {total:.0f} s ({'GPU' if args.gpu else 'quick'} set).\n\n" + "\n".join(tails))
-    command = "python benchmarks/run.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    append_section(f"Benchmark suite ({'GPU' if args.gpu else 'quick'} set)", command.strip(), body)
+    append_section(f"Benchmark suite ({'GPU' if args.gpu else 'quick'} set)", script_command(__file__, argv), body)
     print(f"appended the suite summary to {RESULTS} ({total:.0f} s)")
     return 1 if failed else 0
 
