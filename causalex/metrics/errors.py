@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from causalex.labels import EXPRESSION_TYPES, Interval
+from causalex.labels import EXPRESSION_TYPES, Interval, group_by_video
 from causalex.metrics.overlap import SPOTTING_IOU, check_types, check_variant, iou_matrix, passes
 
 TRUTH_OUTCOMES = ("found", "other_type", "boundary", "missed")
@@ -53,9 +53,7 @@ def _outcomes(rows: Sequence[Interval], cols: Sequence[Interval], names: tuple[s
               threshold: float) -> dict[str, dict[str, int]]:
     """Sort every interval of ``rows`` by its best overlap with ``cols`` of the same and the other type."""
     out = {kind: dict.fromkeys(names, 0) for kind in EXPRESSION_TYPES}
-    by_video: dict[str, list[Interval]] = {}
-    for iv in cols:
-        by_video.setdefault(iv.video, []).append(iv)
+    by_video = group_by_video(cols)
     for iv in rows:
         others = by_video.get(iv.video, [])
         ious = iou_matrix([iv], others, variant)[0] if others else np.zeros(0)  # [C]

@@ -23,7 +23,7 @@ from causalex.checkpoint import ModelBundle, library_versions, save_checkpoint
 from causalex.errors import input_error
 from causalex.fileio import write_text_atomic
 from causalex.graph import AUGraph
-from causalex.labels import Interval, write_predictions_csv
+from causalex.labels import Interval, group_by_video, write_predictions_csv
 from causalex.metrics import error_breakdown, evaluate_predictions, evaluate_spotting
 from causalex.model.network import build_model
 from causalex.series import AUSeries, without_aus
@@ -81,9 +81,7 @@ def _emit(on_event: Event | None, **event: Any) -> None:
 def prepare_videos(series: list[AUSeries], labels: list[Interval], au_names: list[str], config: ExperimentConfig,
                    subjects: dict[str, str], on_event: Event | None = None) -> list[PreparedVideo]:
     """Features and targets of every video, once per run, each tagged with its subject (``subjects[video]``)."""
-    by_video: dict[str, list[Interval]] = {}
-    for iv in labels:
-        by_video.setdefault(iv.video, []).append(iv)
+    by_video = group_by_video(labels)
     out = []
     for i, s in enumerate(series):
         v = prepare_video(s, au_names, config.data, config.features, by_video.get(s.video, []),
