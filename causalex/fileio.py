@@ -12,7 +12,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from causalex.errors import input_error
 
@@ -36,8 +36,13 @@ def atomic_write(path: str | os.PathLike, suffix: str | None = None) -> Iterator
         raise input_error(path.parent, f"cannot create output folder ({exc.strerror})") from exc
     if not os.access(path.parent, os.W_OK):
         raise input_error(path.parent, "output folder is not writable")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix,
-                               dir=path.parent)
+    if path.is_dir():
+        raise input_error(path, "is a folder; give a file path to write")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix,
+                                   dir=path.parent)
+    except OSError as exc:
+        raise input_error(path, f"cannot write ({exc.strerror or exc})") from exc
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)
@@ -45,11 +50,46 @@ def atomic_write(path: str | os.PathLike, suffix: str | None = None) -> Iterator
     os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield tmp_path
-        os.replace(tmp_path, path)
+        try:
+            os.replace(tmp_path, path)
+        except OSError as exc:
+            raise input_error(path, f"cannot write ({exc.strerror or exc})") from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def check_output_file(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> None:
+    """Check, before any work, that a file can be written at ``path`` without harming an input.
+
+    Refuses a path that is a folder, that is one of ``inputs`` (the command would overwrite what it
+    reads), or whose folder cannot be created or written to (probed by creating and removing a
+    temporary file in the nearest existing folder, so read-only mounts and permissions are caught).
+
+    Raises:
+        InputError: naming ``path`` and the problem.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise input_error(path, "is a folder; give a file path to write")
+    if path.exists():
+        for item in inputs:
+            item = Path(item)
+            if item.exists() and item.is_file() and os.path.samefile(item, path):
+                raise input_error(path, "is also an input of this command; writing there would overwrite it, "
+                                        "choose another output path")
+    folder = path.parent.absolute()
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise input_error(path, f"cannot write: {folder} is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".causalex-probe.", dir=folder)
+    except OSError as exc:
+        raise input_error(path, f"cannot write in {folder} ({exc.strerror or exc})") from exc
+    os.close(fd)
+    os.unlink(probe)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

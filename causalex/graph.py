@@ -112,7 +112,7 @@ class AUGraph:
         return [e for e in self.edges if e.kept]
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON document of DESIGN.md's graph file."""
+        """The JSON document of the graph file (README, "Formats")."""
         src, dst = np.nonzero(self.adjacency)
         return {
             "format": GRAPH_FORMAT,

@@ -1,6 +1,6 @@
 """Expression intervals and the generic labels / predictions CSV formats.
 
-Generic labels CSV (DESIGN.md): ``subject,video,onset,apex,offset,type,emotion``; frames are 0-based
+Generic labels CSV (README, "Formats"): ``subject,video,onset,apex,offset,type,emotion``; frames are 0-based
 and inclusive; ``type`` is ``macro`` or ``micro``; ``emotion`` may be empty.
 Predictions CSV: ``video,onset,apex,offset,type,score,emotion`` plus ``onset_s,offset_s`` in seconds.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
@@ -20,6 +21,35 @@ from causalex.fileio import write_text_atomic
 EXPRESSION_TYPES = ("macro", "micro")
 LABEL_COLUMNS = ("subject", "video", "onset", "apex", "offset", "type", "emotion")
 PREDICTION_COLUMNS = ("video", "onset", "apex", "offset", "type", "score", "emotion", "onset_s", "offset_s")
+MEGC_EMOTIONS = ("negative", "positive", "surprise", "others")
+
+# Dataset emotion words -> MEGC class. Words not listed map to "others" (and are kept verbatim in
+# AnnotationRecord.emotion_original).
+EMOTION_TO_MEGC = {
+    **dict.fromkeys(("negative", "anger", "angry", "contempt", "disgust", "disgusted", "fear", "fearful",
+                     "sadness", "sad", "repression", "pain", "helpless", "helplessness"), "negative"),
+    **dict.fromkeys(("positive", "happiness", "happy", "joy"), "positive"),
+    **dict.fromkeys(("surprise", "surprised"), "surprise"),
+    **dict.fromkeys(("others", "other", "tense", "neutral"), "others"),
+}
+
+
+def to_megc_emotion(*labels: str) -> str:
+    """Map dataset emotion words to a MEGC class (negative/positive/surprise/others).
+
+    The first label that is known wins; several words in one label (``disgust/fear``) must agree.
+    Empty labels give ``""``; a non-empty label that is not in `EMOTION_TO_MEGC` gives ``others``.
+    """
+    seen_text = False
+    for label in labels:
+        words = [w for w in re.split(r"[^a-z]+", label.lower()) if w]
+        if not words:
+            continue
+        seen_text = True
+        classes = {EMOTION_TO_MEGC[w] for w in words if w in EMOTION_TO_MEGC}
+        if len(classes) == 1:
+            return classes.pop()
+    return "others" if seen_text else ""
 
 
 @dataclass(frozen=True)

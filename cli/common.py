@@ -80,6 +80,8 @@ def info(message: str) -> None:
         console.print(message, highlight=False)
 
 
+CSV_FPS_HELP = ("Frame rate of CSV inputs: needed for py-feat CSVs, which carry none; for an OpenFace CSV it "
+                "overrides the timestamps (a warning says when they disagree).")
 THREADS_HELP = ("Torch CPU threads (default 1: fastest for these small models on a busy or small CPU; "
                 "0: torch's default).")
 

@@ -117,3 +117,11 @@ def test_bad_variant_is_usage_error(files, tmp_path):
     out = tmp_path / "out.json"
     res = runner.invoke(app, ["evaluate", str(preds), "--labels", str(labels), "--variant", "iou", "--json", str(out)])
     assert res.exit_code == 2 and not out.exists()
+
+
+def test_json_onto_an_input_is_refused(files):
+    labels, preds = files
+    before = labels.read_text()
+    res = runner.invoke(app, ["evaluate", str(preds), "--labels", str(labels), "--json", str(labels)])
+    assert res.exit_code == 2
+    assert "is also an input" in res.output and labels.read_text() == before

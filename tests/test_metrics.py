@@ -5,6 +5,8 @@ Frames are 0-based and inclusive; expected numbers are worked out by hand in the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from causalex.errors import InputError
@@ -280,3 +282,18 @@ def test_evaluate_predictions_fills_extras_and_table():
     # without extras there is no mAP column and no STRS line
     plain = format_table(evaluate_spotting(preds, gt))
     assert "mAP" not in plain and "STRS" not in plain
+
+
+def test_strs_reads_dataset_emotion_words_as_training_does():
+    from causalex.metrics.recognition import strs
+
+    truth = [Interval("v", 0, 5, 10, "macro", "Happiness"), Interval("v", 30, 35, 40, "macro", "disgust/fear"),
+             Interval("v", 60, 65, 70, "micro", "curious")]
+    preds = [Interval("v", 0, 5, 10, "macro", "positive", score=0.9),
+             Interval("v", 30, 35, 40, "macro", "negative", score=0.8),
+             Interval("v", 60, 65, 70, "micro", "others", score=0.7)]
+    result = strs(preds, truth)
+    assert result.classes == ("negative", "others", "positive") and result.recognition_f1 == 1.0
+    custom = [replace(p, emotion=e) for p, e in zip(preds, ("happiness", "fear", "curious"))]  # a custom model
+    result = strs(custom, truth)
+    assert result.classes == ("curious", "disgust/fear", "happiness") and result.recognition_f1 < 1.0

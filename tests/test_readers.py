@@ -258,3 +258,14 @@ def test_openface_fps_estimate_is_not_fooled_by_millisecond_rounding(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("\n".join(lines) + "\n")
     assert read_openface_csv(path).fps == 30.0
+
+
+def test_openface_given_fps_overrides_timestamps_with_a_warning(caplog):
+    # this real file's timestamps advance 1 ms per frame (OpenFace on an image folder): the given rate wins
+    with caplog.at_level("WARNING", logger="causalex"):
+        s = read_openface_csv(DATA / "openface_full_header.csv", fps=30)
+    assert s.fps == 30 and "timestamps give 1000 fps; using the 30 fps passed" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="causalex"):
+        read_openface_csv(DATA / "openface_full_header.csv", fps=1000)
+    assert caplog.text == ""

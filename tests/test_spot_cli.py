@@ -108,3 +108,22 @@ def test_threshold_spotter_finds_planted_bumps():
     curve = activity_curve(series, ThresholdSpotter().config)
     assert curve.shape == (900,) and curve[230] > 4 * np.median(curve)
     assert runs_above(np.array([0, 5, 5, 0, 5, 0, 0, 0, 5]), 1.0, 1) == [(1, 4), (8, 8)]
+
+
+def test_spot_never_replaces_an_input_or_a_labels_file(model_dir, inputs, tmp_path):
+    labels = inputs / "labels.csv"
+    labels.write_text("subject,video,onset,apex,offset,type,emotion\ns1,va,100,120,150,macro,positive\n")
+    before = labels.read_text()
+    result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs), "-o", str(labels)])
+    assert result.exit_code == 2 and "is not a predictions CSV" in result.output
+    assert labels.read_text() == before
+    series_file = inputs / "vb.csv"
+    result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(series_file), "-o", str(series_file)])
+    assert result.exit_code == 2 and "is also an input" in result.output
+    out = tmp_path / "pred.csv"
+    result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o", str(out),
+                                      "--plot", str(out)])
+    assert result.exit_code == 2 and "same file" in result.output and not out.exists()
+    for _ in range(2):  # a predictions CSV may be replaced by the next run
+        result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o", str(out)])
+        assert result.exit_code == 0, result.output

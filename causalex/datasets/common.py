@@ -32,22 +32,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from causalex.errors import input_error, require_file
-from causalex.labels import Interval
+from causalex.labels import EMOTION_TO_MEGC, MEGC_EMOTIONS, Interval, to_megc_emotion  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
-MEGC_EMOTIONS = ("negative", "positive", "surprise", "others")
 MISSING_OFFSET_RULES = ("mirror", "apex", "error")
 
-# Dataset emotion words -> MEGC class. Words not listed map to "others" (and are kept verbatim in
-# AnnotationRecord.emotion_original).
-EMOTION_TO_MEGC = {
-    **dict.fromkeys(("negative", "anger", "angry", "contempt", "disgust", "disgusted", "fear", "fearful",
-                     "sadness", "sad", "repression", "pain", "helpless", "helplessness"), "negative"),
-    **dict.fromkeys(("positive", "happiness", "happy", "joy"), "positive"),
-    **dict.fromkeys(("surprise", "surprised"), "surprise"),
-    **dict.fromkeys(("others", "other", "tense", "neutral"), "others"),
-}
 
 
 @dataclass(frozen=True)
@@ -79,24 +69,6 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def to_megc_emotion(*labels: str) -> str:
-    """Map dataset emotion words to a MEGC class (negative/positive/surprise/others).
-
-    The first label that is known wins; several words in one label (``disgust/fear``) must agree.
-    Empty labels give ``""``; a non-empty label that is not in `EMOTION_TO_MEGC` gives ``others``.
-    """
-    seen_text = False
-    for label in labels:
-        words = [w for w in re.split(r"[^a-z]+", label.lower()) if w]
-        if not words:
-            continue
-        seen_text = True
-        classes = {EMOTION_TO_MEGC[w] for w in words if w in EMOTION_TO_MEGC}
-        if len(classes) == 1:
-            return classes.pop()
-    return "others" if seen_text else ""
 
 
 def parse_type(value: Any, path, row: int) -> str:

@@ -1,6 +1,6 @@
 """Temporal overlap of expression intervals under the two IoU conventions.
 
-``megc`` (default, the MEGC2020 baseline rule of DESIGN.md): frames are inclusive, an interval
+``megc`` (default, the MEGC2020 baseline rule, README "Protocol"): frames are inclusive, an interval
 ``[s, e]`` has ``e - s + 1`` frames, ``inter = min(e1, e2) - max(s1, s2) + 1`` (0 when negative),
 ``union = len1 + len2 - inter``, and a match needs ``IoU >= threshold``.
 

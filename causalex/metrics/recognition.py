@@ -3,7 +3,10 @@
 Recognition is scored on the spotted true positives only: every found ground truth that carries an
 emotion is paired with the prediction that matches it best (highest IoU, then higher score, then
 earlier); the pair is ``(ground-truth emotion, predicted emotion)``. Ground truths without an emotion
-are left out. Emotions are compared case-insensitively.
+are left out. Emotions are compared case-insensitively. When every predicted emotion is a MEGC class
+(negative / positive / surprise / others, what a default model predicts), the ground truth's dataset words
+are mapped to those classes first with the same alias table training uses (``happiness`` -> positive,
+``disgust`` -> negative, an unknown word -> others), so evaluation and training read the labels alike.
 
 Recognition precision and recall are class-averaged (macro) over the emotion classes present among the
 paired ground truths: for class ``c``, ``P_c = #(true c, predicted c) / #(predicted c)`` and
@@ -16,9 +19,9 @@ answer: it lowers the recall of the true class. Spotting F1 is the ``overall`` F
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
-from causalex.labels import Interval
+from causalex.labels import MEGC_EMOTIONS, Interval, to_megc_emotion
 from causalex.metrics.spotting import SpottingResult, best_matches, evaluate_spotting, f1_score
 
 
@@ -54,11 +57,22 @@ def _emotion(iv: Interval) -> str:
     return iv.emotion.strip().lower()
 
 
+def truth_emotion_mapper(predictions: Sequence[Interval]) -> Callable[[str], str]:
+    """How ground-truth emotion words are read: mapped to the MEGC classes (training's alias table) when
+    every non-empty predicted emotion is a MEGC class (`causalex.labels.to_megc_emotion`), else only lower-cased."""
+    predicted = {_emotion(p) for p in predictions} - {""}
+    if predicted and predicted <= set(MEGC_EMOTIONS):
+        return to_megc_emotion
+    return lambda word: word.strip().lower()
+
+
 def recognition_pairs(predictions: Sequence[Interval], ground_truth: Sequence[Interval],
                       variant: str = "megc") -> list[tuple[str, str]]:
-    """``(true emotion, predicted emotion)`` for every spotted ground truth that has an emotion."""
+    """``(true emotion, predicted emotion)`` for every spotted ground truth that has an emotion (the true word
+    read by `truth_emotion_mapper`)."""
     matches = best_matches(predictions, ground_truth, variant)
-    return [(_emotion(ground_truth[g]), _emotion(predictions[p])) for g, p in sorted(matches.items())
+    read_truth = truth_emotion_mapper(predictions)
+    return [(read_truth(ground_truth[g].emotion), _emotion(predictions[p])) for g, p in sorted(matches.items())
             if _emotion(ground_truth[g])]
 
 

@@ -1,6 +1,6 @@
 """MEGC spotting scores: TP, precision, recall and F1 per expression type and overall.
 
-Counting rule of DESIGN.md (official MEGC2020 baseline): a ground-truth interval is *found* when some
+Counting rule (README "Protocol"; official MEGC2020 baseline): a ground-truth interval is *found* when some
 prediction of the same video and type matches it (IoU >= 0.5 for ``megc``); TP = found ground truths,
 precision = TP / #predictions, recall = TP / #ground truths, counts pooled over all videos. Two
 predictions on one ground truth therefore give 1 TP and 2 predictions (and, the other way round, one
@@ -125,7 +125,7 @@ def evaluate_spotting(predictions: list[Interval], ground_truth: list[Interval],
     Args:
         predictions: predicted intervals of all videos (``video`` and ``type`` must be set).
         ground_truth: labelled intervals of all videos.
-        variant: ``megc`` (default, DESIGN.md rule) or ``auwgcn`` (see module doc).
+        variant: ``megc`` (default, the MEGC2020 rule) or ``auwgcn`` (see module doc).
 
     Returns:
         `SpottingResult` with ``micro``, ``macro`` and ``overall`` rows (no extras).

@@ -7,21 +7,13 @@ The emotion head predicts one logit per emotion class (MEGC: negative, positive,
 
 from __future__ import annotations
 
-from causalex.labels import EXPRESSION_TYPES
+from causalex.labels import EMOTION_TO_MEGC, EXPRESSION_TYPES, MEGC_EMOTIONS, to_megc_emotion  # noqa: F401
 
 SPOT_KINDS = ("onset", "offset", "apex", "inside")
 SPOT_CHANNELS = tuple(f"{t}_{k}" for t in EXPRESSION_TYPES for k in SPOT_KINDS)
-MEGC_EMOTIONS = ("negative", "positive", "surprise", "others")
-
-# Dataset emotion words mapped to the MEGC classes (CAS(ME)^2, SAMM, CASME II spellings).
-DEFAULT_EMOTION_ALIASES = {
-    "negative": "negative", "anger": "negative", "angry": "negative", "contempt": "negative",
-    "disgust": "negative", "fear": "negative", "sadness": "negative", "sad": "negative",
-    "repression": "negative",
-    "positive": "positive", "happiness": "positive", "happy": "positive",
-    "surprise": "surprise", "surprised": "surprise",
-    "others": "others", "other": "others",
-}
+# Dataset emotion words mapped to the MEGC classes: the one table of causalex.labels (CAS(ME)^2, SAMM, CASME II
+# and CAS(ME)^3 spellings), shared with the annotation readers and the evaluation.
+DEFAULT_EMOTION_ALIASES = EMOTION_TO_MEGC
 
 
 def channel_index(expression_type: str, kind: str) -> int:
@@ -43,8 +35,9 @@ def emotion_index(emotion: str, classes: tuple[str, ...] | list[str],
     Args:
         emotion: the emotion text of a label (case-insensitive).
         classes: the model's emotion classes.
-        aliases: word -> class name (default `DEFAULT_EMOTION_ALIASES`); a word that is itself a class
-            name maps to that class.
+        aliases: word -> class name (default: `causalex.labels.to_megc_emotion`, the dataset words of
+            CAS(ME)^2, SAMM and CAS(ME)^3, ``disgust/fear`` included); a word that is itself a class name
+            maps to that class.
     """
     word = emotion.strip().lower()
     if not word:
@@ -52,7 +45,7 @@ def emotion_index(emotion: str, classes: tuple[str, ...] | list[str],
     lowered = [c.lower() for c in classes]
     if word in lowered:
         return lowered.index(word)
-    target = (aliases if aliases is not None else DEFAULT_EMOTION_ALIASES).get(word)
+    target = to_megc_emotion(word) if aliases is None else aliases.get(word)
     if target is not None and target.lower() in lowered:
         return lowered.index(target.lower())
     if "others" in lowered:

@@ -44,7 +44,8 @@ def read_openface_csv(path: str | os.PathLike, fps: float | None = None, face_id
     Args:
         path: the CSV file.
         fps: frame rate; if None it is estimated from the ``timestamp`` column (frames advanced over
-            time elapsed, summed over forward steps).
+            time elapsed, summed over forward steps). A given rate overrides the timestamps (OpenFace on
+            an image folder writes 1 ms steps), with a warning when the two differ by more than 2%.
         face_id: which face to keep when the file holds several; None keeps the face with the most
             successful frames (the choice is logged and stored in ``meta['face_id']``).
         min_confidence: frames whose ``confidence`` is below this are masked as well.
@@ -105,6 +106,8 @@ def read_openface_csv(path: str | os.PathLike, fps: float | None = None, face_id
     values[~mask] = 0.0
     if fps is None:
         fps = _estimate_fps(numeric, path)
+    else:
+        _check_given_fps(numeric, path, fps)
     meta = {"face_id": chosen, "faces_in_file": n_faces, "file": str(path), "masked_frames": int((~mask).sum()),
             "min_confidence": min_confidence}
     if n_faces > 1:
@@ -153,12 +156,26 @@ def _choose_face(numeric, face_id: int | None, path) -> tuple[int | None, int]:
     return int(face_id), len(faces)
 
 
+def _check_given_fps(df, path, fps: float) -> None:
+    """Warn when a given frame rate contradicts the file's own timestamps (more than 2% apart).
+
+    The given rate wins: OpenFace run on an image folder writes made-up timestamps (1 ms per frame),
+    which only the user's rate can correct.
+    """
+    if "timestamp" not in df.columns:
+        return
+    carried = fps_from_timestamps(df["frame"].to_numpy(np.float64), df["timestamp"].to_numpy(np.float64))
+    if carried is not None and abs(carried - fps) > 0.02 * carried:
+        log.warning("%s: its timestamps give %g fps; using the %g fps passed instead (times in seconds follow it)",
+                    path, carried, fps)
+
+
 def _estimate_fps(df, path) -> float:
     if "timestamp" not in df.columns or len(df) < 2:
-        raise input_error(path, "cannot infer fps (no timestamp column); pass fps explicitly")
+        raise input_error(path, "cannot infer fps (no timestamp column); pass the frame rate (--fps)")
     fps = fps_from_timestamps(df["frame"].to_numpy(np.float64), df["timestamp"].to_numpy(np.float64))
     if fps is None:
-        raise input_error(path, "cannot infer fps from timestamps; pass fps explicitly")
+        raise input_error(path, "cannot infer fps from the timestamps (not increasing with the frames?); pass the frame rate (--fps)")
     return fps
 
 

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from causalex_cli.common import STATE, comma_list, console, handle_errors, info
+from causalex_cli.common import CSV_FPS_HELP, STATE, comma_list, console, handle_errors, info
 
 
 def rebuild_command(series: list[Path], output: Path, options: dict[str, object]) -> str:
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
                                         help="With --stride 0: most frames used (more makes every test reject "
                                              "and FCI slow)."),
         features: str = typer.Option("lagged", "--features",
-                                     help="lagged (x[t-L] and x[t], orients edges by time), level or diff."),
+                                     help="lagged (each AU at t - L and at t: orients edges by time), level or diff."),
         lag: float = typer.Option(0.1, "--lag", help="The lag L of lagged/diff features, in seconds."),
         center: str = typer.Option("none", "--center", help="none, or video: subtract each video's mean."),
         per: str = typer.Option("dataset", "--per", help="One graph per dataset (all inputs), subject or type."),
@@ -60,20 +60,21 @@ def register(app: typer.Typer) -> None:
                                        help="facs: forbid edges between AUs the FACS prior does not link; none."),
         aus: Optional[str] = typer.Option(None, "--aus", help="Comma-separated AUs to use (default: those of the "
                                                               "first series; every series must have them)."),
-        fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate of CSVs that do not carry one."),
+        fps: Optional[float] = typer.Option(None, "--fps", help=CSV_FPS_HELP),
         seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resampling."),
         workers: int = typer.Option(1, "--workers", help="Processes for bootstrap runs that cannot be batched."),
         device: str = typer.Option("auto", "--device", help="Batched bootstrap tests: auto (GPU when present), cpu, cuda."),
     ) -> None:
         """Discover the debiased AU causal graph of a corpus: FCI over AU frames (lagged copies give time
         order), bootstrap stability, and the debiasing rule (keep -->, drop <-> latent common causes,
-        --policy for o-> / o-o). Writes the graph JSON of DESIGN.md with full provenance.
+        --policy for o-> / o-o). Writes the graph JSON (README, "Formats") with full provenance.
 
         Example: causalex discover corpus/ --labels corpus/labels.csv --bootstrap 100 -o graph.json
         """
         from causalex.discover.pipeline import DiscoveryConfig, discover_graphs
         from causalex.discover.sampling import PER_CHOICES, SamplingOptions, safe_group_name
         from causalex.errors import InputError
+        from causalex.fileio import check_output_file
         from causalex.labels import read_labels_csv
         from causalex.readers import load_series_inputs
         from causalex_cli.commands.graph import edges_table
@@ -94,6 +95,8 @@ def register(app: typer.Typer) -> None:
         if (inside_expressions or per == "type") and labels is None:
             raise InputError(f"{'--inside-expressions' if inside_expressions else '--per type'} needs labels "
                              f"(pass --labels LABELS.csv)")
+        if per == "dataset":
+            check_output_file(output, [p for p in [*series, labels] if p is not None and p.is_file()])
         au_names = list(comma_list(aus)) or None
         start = time.perf_counter()
         corpus = load_series_inputs(series, fps=fps)

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from causalex_cli.common import console, handle_errors, info
+from causalex_cli.common import CSV_FPS_HELP, console, handle_errors, info
 
 graph_app = typer.Typer(name="graph", help="Inspect, compare, plot and export saved AU graphs (graph JSON files).",
                         no_args_is_help=True)
@@ -141,11 +141,13 @@ def plot(
     Example: causalex graph plot graphs/simulated_small.json -o graph.png
     """
     from causalex.errors import InputError
+    from causalex.fileio import check_output_file
     from causalex.graph import AUGraph
     from causalex.viz.graph_plot import plot_graph
 
     if output.suffix.lower() != ".png":
         raise InputError(f"{output}: plot output must be a .png file")
+    check_output_file(output, [graph_file])
     graph = AUGraph.load(graph_file)
     plot_graph(graph, output, title=title, show_dropped=not hide_dropped, show_unstable=all_edges)
     info(f"wrote {output}")
@@ -164,14 +166,18 @@ def export(
     Example: causalex graph export graphs/facs_prior.json --format dot -o facs.dot
     """
     from causalex.errors import InputError
+    from causalex.fileio import check_output_file
     from causalex.graph import AUGraph
     from causalex.graph_export import EXPORT_FORMATS, export_graph
 
     suffixes = {".graphml": "graphml", ".dot": "dot", ".gv": "dot"}
     fmt = fmt or suffixes.get(output.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{output}: cannot tell the export format from the suffix {output.suffix!r}; pass "
+                         f"--format ({', '.join(EXPORT_FORMATS)}) or use a .graphml/.dot suffix")
     if fmt not in EXPORT_FORMATS:
-        raise InputError(f"{output}: unknown export format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)} "
-                         f"(pass --format or use a .graphml/.dot suffix)")
+        raise InputError(f"{output}: unknown export format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
+    check_output_file(output, [graph_file])
     graph = AUGraph.load(graph_file)
     export_graph(graph, output, fmt)
     info(f"wrote {output} ({fmt})")
@@ -187,7 +193,7 @@ def build(
     labels: Optional[Path] = typer.Option(None, "--labels", help="Labels CSV (cooccurrence: co-activation "
                                                                 "inside expressions; else correlation)."),
     threshold: float = typer.Option(0.3, "--threshold", help="cooccurrence: minimum Jaccard index or |r|."),
-    fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate of CSVs that do not carry one."),
+    fps: Optional[float] = typer.Option(None, "--fps", help=CSV_FPS_HELP),
 ) -> None:
     """Build a graph variant for ablations: facs (FACS prior), cooccurrence (label co-activation or
     correlation), full, none, or causal (discovery with default settings; use `causalex discover` to
@@ -198,12 +204,14 @@ def build(
     from causalex.discover.facs_prior import DEFAULT_AU_NAMES, facs_prior_graph
     from causalex.discover.pipeline import GRAPH_VARIANTS, build_graph_variant
     from causalex.errors import InputError
+    from causalex.fileio import check_output_file
     from causalex.graph import empty_graph, full_graph
     from causalex.labels import read_labels_csv
     from causalex.readers import load_series_inputs
 
     if variant not in GRAPH_VARIANTS:
         raise InputError(f"unknown graph variant {variant!r}; valid: {', '.join(GRAPH_VARIANTS)}")
+    check_output_file(output, [p for p in [*(series or []), labels] if p is not None and p.is_file()])
     if not series:
         if variant in ("causal", "cooccurrence"):
             raise InputError(f"the {variant} graph needs AU series (pass files or folders)")

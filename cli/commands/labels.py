@@ -66,12 +66,14 @@ def convert(
     Example: causalex labels convert "CAS(ME)^2code_final.xlsx" --format casme2 -o labels.csv
     """
     from causalex.datasets import DATASET_FPS, read_annotations, write_annotations_csv
+    from causalex.fileio import check_output_file
 
     options = {"missing_offset": missing_offset.value, "frame_base": frame_base}
     if fmt is AnnotationFormat.casme3:
         options["expression_type"] = expression_type.value if expression_type else None
     elif expression_type is not None:
         raise InputError("--type applies to --format casme3 only")
+    check_output_file(output, [src])
     records = read_annotations(src, fmt.value, **options)
     write_annotations_csv(output, records)
     repaired = sum(1 for r in records if r.note)

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from causalex_cli.common import THREADS_HELP, console, err_console, handle_errors, info, progress
+from causalex_cli.common import CSV_FPS_HELP, THREADS_HELP, console, err_console, handle_errors, info, progress
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".m4v")
 
@@ -49,6 +49,19 @@ def _load_inputs(paths: list[Path], fps: Optional[float]):
     return series
 
 
+def _check_replaceable(output: Path) -> None:
+    """Refuse to replace an existing file that is not a predictions CSV (a labels file in an input folder)."""
+    from causalex.errors import input_error
+    from causalex.labels import PREDICTION_COLUMNS
+
+    if output.is_file() and output.stat().st_size > 0:
+        with output.open(encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().strip().lstrip("\ufeff")
+        if not header.startswith(",".join(PREDICTION_COLUMNS[:5])):
+            raise input_error(output, "exists and is not a predictions CSV (labels?); remove it or choose "
+                                      "another output path")
+
+
 @handle_errors
 def spot(
     paths: list[Path] = typer.Argument(..., metavar="MODEL INPUT...",
@@ -60,7 +73,7 @@ def spot(
     plot: Optional[Path] = typer.Option(None, "--plot", help="Also write a per-video score plot (PNG)."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
-                                        help="Frame rate of CSV inputs that carry none (py-feat)."),
+                                        help=CSV_FPS_HELP),
     threads: int = typer.Option(1, "--threads", min=0, help=THREADS_HELP),
 ) -> None:
     """Spot macro- and micro-expressions and write the predictions CSV (video, onset, apex, offset, type,
@@ -70,6 +83,7 @@ def spot(
     Example: causalex spot runs/casme2 series/ -o predictions.csv --plot scores.png
     """
     from causalex.errors import InputError
+    from causalex.fileio import check_output_file
     from causalex.labels import write_predictions_csv
     from causalex.spot.spotter import make_spotter
     from causalex.train.loop import resolve_device
@@ -92,6 +106,12 @@ def spot(
         spotter = make_spotter("threshold")
         err_console.print("[bold yellow]note:[/] --method threshold runs an UNTRAINED threshold spotter "
                           "(robust AU activity): a baseline, not the trained model.")
+    for out in (output, plot):
+        if out is not None:
+            check_output_file(out, [p for p in paths if p.is_file()])
+    _check_replaceable(output)
+    if plot is not None and plot.absolute() == output.absolute():
+        raise InputError(f"{plot}: --plot and -o name the same file")
     series = _load_inputs(inputs, fps)
     spotter.check_inputs(series)  # AU set and length checked for every input before any work
 

@@ -12,7 +12,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from causalex_cli.common import THREADS_HELP, comma_list, console, err_console, handle_errors, info, progress
+from causalex_cli.common import (CSV_FPS_HELP, THREADS_HELP, comma_list, console, err_console, handle_errors, info,
+                                 progress)
 
 
 class Protocol(str, enum.Enum):
@@ -92,7 +93,7 @@ def train(
     working_fps: Optional[float] = typer.Option(None, "--working-fps", min=1.0,
                                                 help="Frame rate every series is resampled to (default 30)."),
     fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
-                                        help="Frame rate of CSV inputs that carry none (py-feat)."),
+                                        help=CSV_FPS_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help="JSON overrides, e.g. "
                                                                       '{"optim": {"lr": 0.001}}.'),
     dynamic: bool = typer.Option(False, "--dynamic", help="Re-discover the AU graph per batch (fast FCI engine)."),
