@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from typing import Any, Callable
 
@@ -18,8 +19,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from causalex.errors import InputError
 
-console = Console()
-err_console = Console(stderr=True)
+LOG_WIDTH = 160  # columns of tables written to a file or pipe (rich would cut them to 80)
+
+
+def _console(stderr: bool = False) -> Console:
+    """A rich console; when the stream is not a terminal (a log file) and COLUMNS is unset, LOG_WIDTH wide."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty() or os.environ.get("COLUMNS", "").isdigit():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=LOG_WIDTH)
+
+
+console = _console()
+err_console = _console(stderr=True)
 STATE: dict[str, Any] = {"verbose": False, "quiet": False}
 
 EXIT_FAILURE = 1

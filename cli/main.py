@@ -32,7 +32,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging and tracebacks."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, status lines or info logs: only "
+                                                            "results (tables), warnings and errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """causalex: extract AU series, discover a debiased AU causal graph, train, spot and evaluate."""

@@ -127,3 +127,39 @@ def test_corpora_without_enough_shared_aus_exit_2_before_training(corpora, tmp_p
 def test_bad_options_exit_2(corpora, tmp_path, option, value, message):
     result = runner.invoke(app, _args(corpora, tmp_path / "out", option, value))
     assert result.exit_code == 2 and message in result.output
+
+
+def test_output_and_test_paths_are_checked_before_training(corpora, tmp_path, monkeypatch):
+    monkeypatch.setattr(ModelBackend, "fit", lambda *a: pytest.fail("trained although the run cannot finish"))
+    args = _args(corpora, tmp_path / "out")
+    args[args.index("--test-labels") + 1] = str(tmp_path / "missing.csv")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "missing.csv: test labels CSV does not exist" in result.output
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.pt").write_bytes(b"")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    for out, message in ((a_file, "is not a folder"), (model, "holds a trained model"),
+                         (other, "holds no bias report")):
+        result = runner.invoke(app, _args(corpora, out))
+        assert result.exit_code == 2 and message in result.output, result.output
+    assert (other / "notes.txt").read_text() == "mine"
+
+
+def test_a_new_report_removes_what_an_earlier_one_left(tmp_path):
+    from causalex.bias.report import _remove_stale, check_report_folder
+
+    out = tmp_path / "report"
+    (out / "predictions").mkdir(parents=True)
+    (out / "report.json").write_text("{}")
+    old, new = out / "predictions" / "causal_seed0_in_domain.csv", out / "predictions" / "none_seed0_in_domain.csv"
+    old.write_text("x")
+    new.write_text("y")
+    (out / "reliance_in_domain.png").write_bytes(b"png")
+    check_report_folder(out)  # an earlier report may be replaced
+    _remove_stale(out, {"new": new, "report.json": out / "report.json"})
+    assert sorted(p.name for p in out.rglob("*") if p.is_file()) == ["none_seed0_in_domain.csv", "report.json"]

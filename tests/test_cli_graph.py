@@ -75,7 +75,7 @@ def test_bad_inputs_are_one_line_errors(graphs, tmp_path):
     broken.write_text("{nope")
     assert_bad_input(["graph", "export", str(broken), "--format", "dot"], tmp_path / "g.dot", "broken.json", "not a JSON file")
     assert_bad_input(["graph", "plot", str(graphs[0])], tmp_path / "g.jpg", "must be a .png")
-    assert_bad_input(["graph", "export", str(graphs[0])], tmp_path / "g.txt", "valid: graphml, dot")
+    assert_bad_input(["graph", "export", str(graphs[0])], tmp_path / "g.txt", "cannot tell the export format", "(graphml, dot)")
     assert_bad_input(["graph", "export", str(graphs[0]), "--format", "gexf"], tmp_path / "g.gexf", "valid: graphml, dot")
     assert_bad_input(["graph", "build", "random"], tmp_path / "r.json", "valid: causal, cooccurrence, facs, full, none")
     assert_bad_input(["graph", "build", "cooccurrence"], tmp_path / "c.json", "needs AU series")

@@ -56,6 +56,9 @@ def test_cli_prints_the_f1_table_and_the_edges(demo_run):
     summary = _summary(out)
     for edge in summary["graph"]["kept"] + summary["graph"]["dropped"]:
         assert edge["edge"] in res.stdout
+    assert summary["bias"]["in_domain_protocol"] == "3 folds by subject"  # not the model's LOSO: said so
+    assert "in-domain by 3 folds by subject" in " ".join(res.stdout.split())
+    assert "bias study's own 3 folds by subject" in (out / "report" / "summary.md").read_text(encoding="utf-8")
 
 
 def test_report_layout(demo_run):
@@ -214,3 +217,8 @@ def test_bad_cli_input_exits_2(tmp_path):
     assert res.exit_code == 2 and "unknown preset" in res.output
     assert not (tmp_path / "x").exists()
     assert runner.invoke(app, ["demo", "--epochs", "0"]).exit_code == 2
+
+
+def test_help_states_the_real_default_epochs():
+    result = CliRunner().invoke(app, ["demo", "--help"], env={"COLUMNS": "200"})
+    assert f"(default {DemoSettings().epochs}; 1 with --quick)" in " ".join(result.output.split())

@@ -288,6 +288,23 @@ def test_discover_graph_finds_the_lagged_chain_and_records_provenance():
     assert graph.adjacency_for(["AU01", "AU02"]).tolist() == [[0, 1], [0, 0]]
 
 
+def test_bootstrap_without_subjects_says_it_resamples_videos(caplog):
+    cfg = DiscoveryConfig(alpha=0.01, bootstrap=3, device="cpu", sampling=level())
+    subjectless = [make_series(f"v{i}", "", seed=i) for i in range(3)]
+    with caplog.at_level(logging.WARNING, logger="causalex"):
+        graph = discover_graph(subjectless, config=cfg)
+    assert graph.provenance["resample"] == "video" and "no video has a subject" in caplog.text
+    caplog.clear()
+    labels = [Interval("v0", 10, 12, 14, "macro", subject="s9"), Interval("v1", 10, 12, 14, "macro", subject="s9")]
+    with caplog.at_level(logging.WARNING, logger="causalex"):
+        graph = discover_graph(subjectless, labels, cfg)
+    assert graph.provenance["resample"] == "subject" and "1 of 3 video(s) have no subject" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="causalex"):
+        discover_graphs(subjectless, [Interval("other", 1, 2, 3, "micro", subject="s1")], cfg)
+    assert "the labels name none of the 3 videos" in caplog.text
+
+
 def test_discover_graphs_per_subject_skips_groups_without_enough_frames():
     series = [make_series("v1", "s1"), make_series("v2", "s2", t=6)]
     graphs, skipped = discover_graphs(series, None, DiscoveryConfig(sampling=level()), per="subject")

@@ -48,6 +48,13 @@ def test_bad_videos_are_reported_with_exit_code_2_and_the_good_one_is_kept(tmp_p
     assert [r.status for r in read_manifest(out).values()] == ["ok", "failed", "failed"]
 
 
+def test_only_missing_inputs_fail_before_any_output(tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["extract", str(tmp_path / "missing.mp4"), str(tmp_path / "gone.mp4"), "-o", str(out)])
+    assert res.exit_code == 2 and "missing.mp4: does not exist (nor does any other input)" in res.stderr
+    assert not out.exists()
+
+
 def test_frame_folders_need_their_frame_rate(tmp_path):
     frames = tmp_path / "s01_video"
     frames.mkdir()

@@ -269,3 +269,17 @@ def test_openface_given_fps_overrides_timestamps_with_a_warning(caplog):
     with caplog.at_level("WARNING", logger="causalex"):
         read_openface_csv(DATA / "openface_full_header.csv", fps=1000)
     assert caplog.text == ""
+
+
+def test_folder_input_says_which_csvs_it_skips(tmp_path, caplog):
+    (tmp_path / "good.csv").write_text((DATA / "openface_full_header.csv").read_text())
+    (tmp_path / "labels.csv").write_text("subject,video,onset,apex,offset,type,emotion\n")
+    (tmp_path / "no_aus.csv").write_text("frame, timestamp, confidence, success, gaze_0_x\n1, 0, 0.9, 1, 0.1\n")
+    (tmp_path / "empty.csv").write_text("")
+    with caplog.at_level("INFO", logger="causalex"):
+        files = collect_series_files([tmp_path])
+    assert [f.name for f in files] == ["good.csv"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2 and any("empty.csv: empty file" in w for w in warnings)
+    assert any("no_aus.csv" in w and "no AU columns" in w for w in warnings)
+    assert "labels.csv: not an AU series" in caplog.text

@@ -159,3 +159,40 @@ def test_fold_table_marks_thresholds_the_rate_guard_moved():
     console.print(_fold_table([{**row, "val_guarded": ["micro"]}], optimistic=False))
     text = console.export_text()
     assert "0.42*/0.60" in text and "rate guard" in text
+
+
+def test_bad_config_fails_before_the_output_folder_exists(corpus_dir, tmp_path):
+    for doc, message in (({"optim": {"epochs": "three"}}, "OptimConfig.epochs must be a whole number"),
+                         ({"decode": {"min_valid": 2}}, "min_valid is a share"),
+                         ({"model": {"graph_layer": "sparse"}}, "model config:")):
+        cfg = tmp_path / "bad.json"
+        cfg.write_text(json.dumps(doc))
+        out = tmp_path / "run"
+        result = CliRunner().invoke(app, ["train", str(corpus_dir), "--labels", str(corpus_dir / "labels.csv"),
+                                          "-o", str(out), "--graph", "none", "--device", "cpu", "--config", str(cfg)])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert not out.exists()
+
+
+def test_run_that_finished_no_fold_is_replaced_and_no_validation_is_reported(corpus_dir, tmp_path):
+    import torch
+
+    series = load_series_inputs([corpus_dir])
+    labels = read_labels_csv(corpus_dir / "labels.csv")
+    two = sorted({iv.subject for iv in labels})[:2]
+    keep = {iv.video for iv in labels if iv.subject in two}
+    series = [s for s in series if s.video in keep]
+    labels = [iv for iv in labels if iv.video in keep]
+    config = ExperimentConfig().merged({**TINY, "protocol": {"final_model": False}})
+    out = tmp_path / "run"
+
+    def stop_before_training(event):
+        if event["kind"] == "fold_start":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(series, labels, config, "none", out, torch.device("cpu"), on_event=stop_before_training)
+    assert [p.name for p in (out / ".resume").iterdir()] == ["run.json"]
+    result = run_experiment(series, labels, config.merged({"seed": 4}), "none", out, torch.device("cpu"))
+    assert result.metrics["selection"].startswith("none (no inner-validation subject")
+    assert all(r["selection"] == result.metrics["selection"] for r in result.folds)

@@ -26,7 +26,8 @@ from typing import Any
 import causalex
 from causalex.bias.protocol import BiasStudy
 from causalex.bias.summary import DOMAINS, summarise_reliance, summarise_runs, top_reliance
-from causalex.fileio import write_text_atomic
+from causalex.errors import input_error
+from causalex.fileio import check_output_file, write_text_atomic
 from causalex.labels import write_predictions_csv
 from causalex.metrics.spotting import SCORE_ROWS
 
@@ -160,13 +161,49 @@ def report_markdown(doc: dict[str, Any]) -> str:
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 
+REPORT_FILE = "report.json"
+REPORT_SUBFOLDERS = ("predictions", "graphs")
+
+
+def check_report_folder(out_dir: str | os.PathLike) -> None:
+    """Check, before a study starts, that ``out_dir`` can take its report: new, empty, or an earlier report
+    (which `write_report` replaces), and writable.
+
+    Raises:
+        InputError: a file, a trained model folder, a non-empty folder holding no report, or unwritable.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise input_error(out, "exists and is not a folder; the report needs a folder")
+    if out.is_dir():
+        if (out / "model.pt").exists() or (out / "metrics.json").exists():
+            raise input_error(out, "holds a trained model; choose another folder for the report")
+        if any(not p.name.startswith(".") for p in out.iterdir()) and not (out / REPORT_FILE).is_file():
+            raise input_error(out, f"is not empty and holds no bias report ({REPORT_FILE}); choose an empty or new "
+                                   "folder")
+    check_output_file(out / REPORT_FILE)
+
+
+def _remove_stale(out: Path, written: dict[str, Path]) -> None:
+    """Delete what an earlier report left in ``out`` that this one did not write (its predictions, graphs
+    and plots), so the folder never mixes two studies."""
+    keep = {p.resolve() for p in written.values()}
+    stale = [p for sub in REPORT_SUBFOLDERS if (out / sub).is_dir() for p in (out / sub).iterdir()]
+    stale += list(out.glob("*.png"))
+    for path in stale:
+        if path.is_file() and path.resolve() not in keep:
+            path.unlink()
+            log.info("removed %s (left by an earlier report)", path)
+
+
 def write_report(study: BiasStudy, out_dir: str | os.PathLike, command: str = "", plots: bool = True
                  ) -> dict[str, Path]:
     """Write the report folder (every file atomically; ``report.json`` and ``report.md`` last).
 
     Args:
         study: a finished `BiasStudy`.
-        out_dir: the report folder (created if missing; files of an earlier report are replaced).
+        out_dir: the report folder (created if missing; an earlier report's files are replaced and the ones
+            this report does not write are removed).
         command: the command line, stored in the report.
         plots: also draw the PNGs.
 
@@ -192,9 +229,10 @@ def write_report(study: BiasStudy, out_dir: str | os.PathLike, command: str = ""
         doc["timelines"] = []
     if plots:
         files.update(_write_plots(study, doc, out))
-    write_text_atomic(out / "report.json", json.dumps(doc, indent=2) + "\n")
+    write_text_atomic(out / REPORT_FILE, json.dumps(doc, indent=2) + "\n")
     write_text_atomic(out / "report.md", report_markdown(doc))
-    files["report.json"], files["report.md"] = out / "report.json", out / "report.md"
+    files[REPORT_FILE], files["report.md"] = out / REPORT_FILE, out / "report.md"
+    _remove_stale(out, files)
     log.info("wrote bias report to %s (%d files)", out, len(files))
     return files
 

@@ -74,7 +74,8 @@ def build_summary(state: Any, plots: dict[str, Any]) -> dict[str, Any]:
                   **edge_rows(state.graphs["a"], state.graphs["true_a"])},
         "graph_b": {"file": "graphs/corpus_b.json", **edge_rows(state.graphs["b"], state.graphs["true_b"])["truth"]},
         "bias": {"report": layout.relative(layout.bias_report / "report.md"), "summary": bias["summary"],
-                 "reliance": bias["reliance"], "graph_diff": (bias.get("graph_diff") or {}).get("counts")},
+                 "reliance": bias["reliance"], "graph_diff": (bias.get("graph_diff") or {}).get("counts"),
+                 "in_domain_protocol": _protocol_words(bias["settings"].get("folds", 0))},
         "plots": plots,
     }
 
@@ -117,7 +118,9 @@ def summary_markdown(doc: dict[str, Any]) -> str:
             lines.append(f"| `{e['edge']}` | {'yes' if status == 'kept' else 'no'} | {e['reason']} | {e['truth']} |")
     lines += ["", f"![causal graph]({doc['plots']['graph'].split('/', 1)[1]})", "",
               "## Bias comparison (train on A, test on B)", "",
-              f"Full report: `{doc['bias']['report']}`. Drop = in-domain F1 - cross-domain F1.", "",
+              f"Full report: `{doc['bias']['report']}`. Drop = in-domain F1 - cross-domain F1. In-domain F1 here "
+              f"comes from the bias study's own {doc['bias']['in_domain_protocol']} (quicker than the LOSO of the "
+              "model above, so it differs from that score).", "",
               "| graph | in-domain F1 (A, out of fold) | cross-domain F1 (B) | drop |", "|---|---|---|---|"]
     for variant, rows in doc["bias"]["summary"].items():
         cell = rows["overall"]
@@ -135,3 +138,8 @@ def summary_markdown(doc: dict[str, Any]) -> str:
 
 
 __all__ = ["build_summary", "edge_rows", "summary_markdown", "truth_of"]
+
+
+def _protocol_words(folds: int) -> str:
+    """``3 folds by subject`` or ``leave-one-subject-out`` (the bias study's in-domain protocol)."""
+    return f"{folds} folds by subject" if folds else "leave-one-subject-out"

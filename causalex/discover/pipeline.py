@@ -158,7 +158,20 @@ def _restricted_background(bk: BackgroundKnowledge | None, names: list[str]) -> 
 
 
 def _resample_unit(sample: FrameSample, wanted: str) -> str:
-    """``wanted`` unless the sample has fewer than 2 such units: then video, then frame (logged)."""
+    """``wanted`` unless the sample has fewer than 2 such units: then video, then frame (logged).
+
+    Subjects come from the series or the labels; when no video has one the bootstrap is over videos (and
+    says so), when some lack one each of those counts as its own subject (a warning names how many).
+    """
+    missing = sample.videos_without_subject
+    if wanted == "subject" and missing:
+        if len(missing) == sample.n_series:
+            log.warning("no video has a subject (no subject in the series, and the labels give none for them): "
+                        "bootstrapping over videos; pass --labels with a subject column to resample subjects")
+            wanted = "video"
+        else:
+            log.warning("%d of %d video(s) have no subject in the series or the labels (e.g. %s): each counts as "
+                        "its own subject in the bootstrap", len(missing), sample.n_series, missing[0])
     order = RESAMPLE_CHOICES[RESAMPLE_CHOICES.index(wanted):]
     for unit in order:
         if unit == "frame" or len(np.unique(sample.units(unit))) >= 2:
@@ -269,6 +282,12 @@ def discover_graphs(series: list[AUSeries], labels: list[Interval] | None = None
     """
     cfg = config or DiscoveryConfig()
     cfg.validate()
+    if labels:
+        named = {iv.video for iv in labels}
+        if not named & {s.video for s in series}:
+            log.warning("the labels name none of the %d videos (label ids such as %r vs series ids such as %r): "
+                        "they give no subjects or expressions here; rename the series or the labels' videos",
+                        len(series), sorted(named)[0], series[0].video if series else "-")
     groups = group_series(series, labels, per)
     graphs: dict[str, AUGraph] = {}
     skipped: dict[str, str] = {}

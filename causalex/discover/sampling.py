@@ -119,6 +119,8 @@ class FrameSample:
         n_series: number of series that contributed rows.
         lagged: whether ``data`` holds lagged copies.
         strides: the distinct frame strides used (one per frame rate with the auto rule).
+        videos_without_subject: videos whose subject neither the series nor the labels give (each
+            then stands for its own subject).
     """
 
     data: np.ndarray
@@ -130,6 +132,7 @@ class FrameSample:
     n_series: int = 0
     lagged: bool = False
     strides: list[int] = field(default_factory=list)  # distinct strides used (the auto rule can vary by fps)
+    videos_without_subject: list[str] = field(default_factory=list)
 
     @property
     def variable_names(self) -> list[str]:
@@ -276,6 +279,7 @@ def collect_samples(series: list[AUSeries], labels: list[Interval] | None = None
     names = list(series[0].au_names)
     width = 2 * len(names) if opts.features == "lagged" else len(names)
     blocks, subjects, videos, used = [], [], [], 0
+    subjectless: list[str] = []
     found = [_candidate_frames(s, labels, opts) for s in series]
     n_bad = sum(bad for _, bad in found)
     strides = series_strides(series, [c for c, _ in found], opts)
@@ -285,7 +289,10 @@ def collect_samples(series: list[AUSeries], labels: list[Interval] | None = None
             continue
         used += 1
         blocks.append(rows)
-        subjects.append(np.full(len(rows), subject_of(s, labels), dtype=object))
+        subject = subject_of(s, labels)
+        if subject == s.video and not s.subject:
+            subjectless.append(s.video)
+        subjects.append(np.full(len(rows), subject, dtype=object))
         videos.append(np.full(len(rows), s.video, dtype=object))
     if n_bad:
         log.warning("dropped %d valid frame(s) holding NaN or inf AU values", n_bad)
@@ -293,7 +300,8 @@ def collect_samples(series: list[AUSeries], labels: list[Interval] | None = None
     sample = FrameSample(data=data, au_names=names, tested_aus=list(names),
                          subjects=np.concatenate(subjects) if subjects else np.zeros(0, object),
                          videos=np.concatenate(videos) if videos else np.zeros(0, object), n_series=used,
-                         lagged=opts.features == "lagged", strides=sorted(set(strides)))
+                         lagged=opts.features == "lagged", strides=sorted(set(strides)),
+                         videos_without_subject=subjectless)
     _drop_degenerate_columns(sample)
     needed = sample.data.shape[1] + 3
     if sample.n_samples < needed:

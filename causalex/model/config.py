@@ -57,21 +57,50 @@ class ModelConfig:
         return dataclass_from_dict(cls, data)
 
 
-def dataclass_from_dict(cls, data: dict):
+def dataclass_from_dict(cls, data: dict, defaults=None):
     """Build dataclass ``cls`` from a dict, turning lists back into tuples where the default is a tuple.
 
+    ``defaults`` (an instance of ``cls``) gives the types to check against when ``cls()`` needs arguments.
+
     Raises:
-        ValueError: a key that is not a field of ``cls`` (the message lists the valid ones).
+        ValueError: a key that is not a field of ``cls`` (the message lists the valid ones), or a value
+            whose JSON type does not fit the field's default (``"three"`` for an int, ``1.5`` for an int,
+            a number for a list ...), naming ``Class.field``.
     """
     names = {f.name: f for f in fields(cls)}
     unknown = [k for k in data if k not in names]
     if unknown:
         raise ValueError(f"unknown {cls.__name__} field(s) {', '.join(unknown)}; valid: {', '.join(names)}")
     kwargs = {}
-    defaults = cls()
+    defaults = cls() if defaults is None else defaults
     for key, value in data.items():
-        if isinstance(getattr(defaults, key), tuple) and isinstance(value, list):
+        default = getattr(defaults, key)
+        _check_value_type(f"{cls.__name__}.{key}", value, default)
+        if isinstance(default, tuple) and isinstance(value, list):
             value = tuple(value)
         kwargs[key] = value
     return cls(**kwargs)
+
+
+def _check_value_type(name: str, value, default) -> None:
+    """Raise ValueError unless ``value`` has the JSON type of ``default`` (ints may stand for floats;
+    a None default accepts a number or null)."""
+    if isinstance(default, bool):
+        ok, want = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, want = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif isinstance(default, float) or default is None:
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) or (default is None and value is None)
+        want = "a number" + (" or null" if default is None else "")
+    elif isinstance(default, str):
+        ok, want = isinstance(value, str), "a string"
+    elif isinstance(default, tuple):
+        ok, want = isinstance(value, (list, tuple)), "a list"
+        if ok and default:
+            for item in value:
+                _check_value_type(f"{name} item", item, default[0])
+    else:
+        return
+    if not ok:
+        raise ValueError(f"{name} must be {want}, got {value!r}")
 

@@ -68,11 +68,31 @@ def read_series(path: str | os.PathLike, fps: float | None = None) -> AUSeries:
     return read_pyfeat_csv(path, fps=fps)
 
 
+_TRACKER_COLUMNS = {"frame", "timestamp", "success", "confidence", "face_id", "frame_id"}
+
+
+def _log_skipped(path: Path, reason: Exception) -> None:
+    """Say why a folder's CSV is not read as a series: a warning when it looks like a broken tracker output
+    (empty, or tracker columns without AU columns), else at info level (labels.csv, manifest.csv, ...)."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            header = {c.strip().lower() for c in fh.readline().split(",")}
+    except OSError:
+        header = set()
+    if path.stat().st_size == 0 or header & _TRACKER_COLUMNS:
+        log.warning("skipping %s: %s", path, str(reason).removeprefix(f"{path}: ") if path.stat().st_size else
+                    "empty file")
+    else:
+        log.info("skipping %s: not an AU series", path)
+
+
 def collect_series_files(inputs: Iterable[str | os.PathLike]) -> list[Path]:
     """Expand files and folders into the sorted list of AU series files they hold.
 
     A folder contributes its ``*.parquet`` and ``*.csv`` files (not recursive), except
-    ``labels.csv``/``predictions.csv``-style files whose header has no AU columns.
+    ``labels.csv``/``predictions.csv``-style files whose header has no AU columns (logged; a warning when
+    a skipped CSV is empty or looks like a tracker output without AU columns, e.g. OpenFace run without
+    ``-aus``).
 
     Raises:
         InputError: a path that does not exist, or a folder with no series file.
@@ -90,8 +110,9 @@ def collect_series_files(inputs: Iterable[str | os.PathLike]) -> list[Path]:
                 if f.suffix.lower() == ".csv":
                     try:
                         sniff_csv_kind(f)
-                    except ValueError:
-                        continue  # labels.csv, manifest.csv, ...: not a series
+                    except ValueError as exc:  # labels.csv, manifest.csv, ...: not a series
+                        _log_skipped(f, exc)
+                        continue
                 found.append(f)
             if not found:
                 raise input_error(p, "folder holds no AU series (.parquet, OpenFace or py-feat .csv)")

@@ -76,17 +76,25 @@ class DecodeConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "DecodeConfig":
         """Inverse of `to_dict` (missing keys keep their defaults)."""
+        from causalex.model.config import dataclass_from_dict
+
         base = cls()
         kwargs = {}
         for key, value in data.items():
             if key in EXPRESSION_TYPES:
-                merged = {**asdict(getattr(base, key)), **value}
-                kwargs[key] = TypeDecodeConfig(**merged)
+                if not isinstance(value, dict):
+                    raise ValueError(f"DecodeConfig.{key} must be an object of TypeDecodeConfig fields, got {value!r}")
+                kwargs[key] = dataclass_from_dict(TypeDecodeConfig, {**asdict(getattr(base, key)), **value},
+                                                   defaults=getattr(base, key))
             elif key in ("inside_weight", "min_valid"):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"DecodeConfig.{key} must be a number, got {value!r}")
                 kwargs[key] = float(value)
             else:
                 raise ValueError(f"unknown DecodeConfig field {key!r}; valid: micro, macro, inside_weight, "
                                  f"min_valid")
+        if not 0.0 <= kwargs.get("min_valid", base.min_valid) <= 1.0:
+            raise ValueError(f"DecodeConfig.min_valid is a share of tracked frames in [0, 1], got {kwargs['min_valid']}")
         return cls(**kwargs)
 
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from causalex.checkpoint import ModelBundle, library_versions, save_checkpoint
-from causalex.errors import input_error
+from causalex.errors import InputError, input_error
 from causalex.fileio import write_text_atomic
 from causalex.graph import AUGraph
 from causalex.labels import Interval, group_by_video, write_predictions_csv
@@ -33,7 +34,7 @@ from causalex.train.dataset import PreparedVideo, prepare_video
 from causalex.train.fit import fit_model
 from causalex.train.graphs import needs_data, resolve_graph, series_au_names, videos_seen_by_graph
 from causalex.train.inputs import check_inputs, label_counts
-from causalex.train.protocols import SELECTION_TEST, Fold, final_fold, make_folds
+from causalex.train.protocols import SELECTION_INNER, SELECTION_NONE, SELECTION_TEST, Fold, final_fold, make_folds
 
 log = logging.getLogger(__name__)
 Event = Callable[[dict[str, Any]], None]
@@ -103,8 +104,22 @@ def _start_dir(layout: ModelDirLayout, run_doc: dict[str, Any], resume: bool) ->
     if layout.model.exists() or layout.metrics.exists():
         raise input_error(layout.root, "already holds a trained model; choose another output folder")
     if layout.resume.exists() and not resume:
-        raise input_error(layout.root, "holds an interrupted run; pass --resume to continue it")
+        if any(p.name != "run.json" for p in layout.resume.iterdir()):
+            raise input_error(layout.root, "holds an interrupted run; pass --resume to continue it")
+        log.info("%s: replacing an interrupted run that finished no fold", layout.root)
     write_text_atomic(saved, json.dumps(run_doc, indent=2) + "\n")
+
+
+def _run_selection(folds: list[Fold]) -> str:
+    """How the run's epochs and thresholds were chosen, for metrics.json (folds without validation named)."""
+    if any(f.selection == SELECTION_TEST for f in folds):
+        return SELECTION_TEST
+    unselected = [f.name for f in folds if f.selection == SELECTION_NONE]
+    if not unselected:
+        return SELECTION_INNER
+    if len(unselected) == len(folds):
+        return SELECTION_NONE
+    return f"{SELECTION_INNER}, except {', '.join(unselected)}: {SELECTION_NONE}"
 
 
 def fold_graph(fold: Fold, graph_spec: str, series: list[AUSeries], videos: list[PreparedVideo],
@@ -200,6 +215,10 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         leaked = sorted({subjects[v] for v in videos_seen_by_graph(graph, series)} & tested)
         if leaked:
             log.warning("%s", graph_leak_warning(graph_spec, leaked))
+    try:  # a bad model setting fails before the output folder is touched
+        build_model(config.model, np.zeros((len(au_names), len(au_names)), np.float32))
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"model config: {exc}") from None
     run_doc = {"config": config.to_dict(), "graph_spec": graph_spec, "au_names": au_names,
                "videos": [s.video for s in series], "command": command}
     _start_dir(layout, run_doc, resume)
@@ -234,7 +253,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     scores = evaluate_predictions(all_preds, truth)
     optimistic = config.protocol.select_on_test
     metrics = {**scores.to_json(), "protocol": config.protocol.protocol, "n_folds": len(folds),
-               "selection": SELECTION_TEST if optimistic else "inner-validation", "optimistic_selection": optimistic,
+               "selection": _run_selection(folds), "optimistic_selection": optimistic,
                "graph": graph_spec, "errors": error_breakdown(all_preds, truth).to_json(), "folds": records,
                "versions": library_versions()}
     if leaked:

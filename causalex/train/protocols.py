@@ -8,6 +8,7 @@ and the decoding thresholds are chosen on *inner validation* subjects drawn from
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -17,8 +18,11 @@ from causalex.errors import InputError
 from causalex.train.config import ProtocolConfig
 from causalex.train.selection import OBJECTIVES
 
+log = logging.getLogger(__name__)
+
 SELECTION_INNER = "inner-validation"
 SELECTION_TEST = "test-subjects (optimistic, as in published papers)"
+SELECTION_NONE = "none (no inner-validation subject: last epoch, configured thresholds)"
 
 _PROTOCOLS: dict[str, Callable[[list[str], ProtocolConfig, np.random.Generator], list[tuple[str, list[str]]]]] = {}
 
@@ -32,7 +36,8 @@ class Fold:
         test_subjects: subjects scored out of fold (empty for the final model).
         train_subjects: subjects the weights are fitted on.
         val_subjects: subjects the epoch and thresholds are chosen on.
-        selection: `SELECTION_INNER` or `SELECTION_TEST`.
+        selection: `SELECTION_INNER`, `SELECTION_TEST`, or `SELECTION_NONE` when the fold had too few
+            training subjects to hold any out.
     """
 
     name: str
@@ -143,7 +148,13 @@ def make_folds(subjects: list[str], counts: dict[str, dict[str, int]], cfg: Prot
             folds.append(Fold(name, list(test), rest, list(test), SELECTION_TEST))
             continue
         val = choose_validation(rest, counts, cfg, np.random.default_rng([seed, len(folds)]))
-        folds.append(Fold(name, list(test), [s for s in rest if s not in val], val))
+        folds.append(Fold(name, list(test), [s for s in rest if s not in val], val,
+                          SELECTION_INNER if val else SELECTION_NONE))
+    unselected = [f.name for f in folds if f.selection == SELECTION_NONE]
+    if unselected:
+        log.warning("fold(s) %s have a single training subject and so no inner-validation subject: they keep the "
+                    "last epoch and the configured thresholds (nothing is selected); use more subjects",
+                    ", ".join(unselected))
     return folds
 
 

@@ -141,10 +141,15 @@ def register(app: typer.Typer) -> None:
 
         Example: causalex bias --train simA --train-labels simA/labels.csv --test simB --test-labels simB/labels.csv --graphs causal,none --seeds 2 -o bias_report
         """
-        from causalex.bias import CorpusSource, StudyConfig, run_bias_study, write_report
+        from causalex.bias import CorpusSource, StudyConfig, check_report_folder, run_bias_study, write_report
         from causalex.bias.backend import ModelBackend, load_experiment_config
+        from causalex.errors import input_error
 
         variants = _parse_graphs(graphs)
+        check_report_folder(output)
+        for path, what in ((test, "test AU series"), (test_labels, "test labels CSV")):
+            if not path.exists():  # existence only: B's contents are read after training
+                raise input_error(path, f"{what} does not exist")
         exp = load_experiment_config(config, epochs=epochs)
         if threads is not None:
             exp.optim.threads = threads

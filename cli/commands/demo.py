@@ -49,8 +49,10 @@ def bias_table(summary: dict[str, Any]):
     from rich.table import Table
 
     a, b = summary["corpora"]["A"], summary["corpora"]["B"]
-    table = Table(title=f"bias comparison: trained on A ({a['bias_preset']}-like bias), tested on B "
-                        f"({b['bias_preset']}-like bias); overall F1", title_justify="left")
+    protocol = summary["bias"].get("in_domain_protocol", "")
+    title = (f"bias comparison: trained on A ({a['bias_preset']}-like bias), tested on B ({b['bias_preset']}-like "
+             "bias); overall F1" + (f"; in-domain by {protocol}" if protocol else ""))
+    table = Table(title=title, title_justify="left")
     for name in ("graph", "in-domain (A, out of fold)", "cross-domain (B)", "drop"):
         table.add_column(name, justify="left" if name == "graph" else "right")
     for variant, rows in summary["bias"]["summary"].items():
@@ -71,7 +73,7 @@ def register(app: typer.Typer) -> None:
         preset: Optional[str] = typer.Option(None, "--preset", help="Simulator preset of both corpora: tiny, "
                                                                     "small (default), casme2 or samm."),
         epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Training epochs of every model "
-                                                                          "(default 6; 1 with --quick)."),
+                                                                          "(default 12; 1 with --quick)."),
         seed: int = typer.Option(0, "--seed", min=0, help="Random seed: corpus A uses it, corpus B seed+1, "
                                                           "training starts from it."),
         quick: bool = typer.Option(False, "--quick", help="Tiny setting (seconds, for tests): tiny preset with 3 "

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from causalex_cli.common import EXIT_BAD_INPUT, EXIT_FAILURE, err_console, handle_errors, info, progress
+from causalex_cli.common import EXIT_BAD_INPUT, EXIT_FAILURE, handle_errors, info, progress
 
 
 class Backend(str, enum.Enum):
@@ -66,6 +66,8 @@ def extract(
     if output.suffix.lower() in FILE_SUFFIXES and not output.is_dir():
         raise input_error(output, "-o names the output FOLDER (one <video>.parquet per video and manifest.csv), "
                                   f"not a {output.suffix} file; e.g. -o {output.with_suffix('')}/")
+    if not any(path.exists() for path in inputs):  # nothing to extract: no output folder, no manifest
+        raise input_error(inputs[0], "does not exist" + (" (nor does any other input)" if len(inputs) > 1 else ""))
     jobs = collect_jobs(inputs, folder_fps=folder_fps)
     if folder_fps is None and any(j.kind == "frame_folder" for j in jobs):
         first = next(j.path for j in jobs if j.kind == "frame_folder")
@@ -98,9 +100,7 @@ def extract(
     failed = report.failed
     info(escape(f"{len(done)} extracted, {len(report.skipped)} already done, {len(failed)} failed; "
                 f"manifest: {report.manifest}"))
-    if failed:
-        for row in failed:
-            err_console.print(f"[bold red]{row.status}:[/] {escape(row.error)}", highlight=False, soft_wrap=True)
+    if failed:  # each failure was printed as it happened; the manifest keeps them
         raise typer.Exit(EXIT_FAILURE if any(r.status == "error" for r in failed) else EXIT_BAD_INPUT)
 
 

@@ -78,7 +78,8 @@ def spot(
 ) -> None:
     """Spot macro- and micro-expressions and write the predictions CSV (video, onset, apex, offset, type,
     score, emotion, onset_s, offset_s). Inputs are resampled to the model's working frame rate and the
-    intervals mapped back to each input's own frames.
+    intervals mapped back to each input's own frames. Every input must last at least the model's window
+    (data.window_s, 6 s by default) and have its AUs: all inputs are checked before any is spotted.
 
     Example: causalex spot runs/casme2 series/ -o predictions.csv --plot scores.png
     """

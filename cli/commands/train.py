@@ -188,7 +188,8 @@ def train(
         err_console.print(f"[bold yellow]warning:[/] {metrics['warning']}")
     if "graph_warning" in metrics:
         err_console.print(f"[bold yellow]warning:[/] {metrics['graph_warning']}")
-    info(f"wrote {output}/ (model.pt, predictions.csv, metrics.json, config.json)")
+    written = sorted(p.name for p in output.iterdir() if p.is_file() and not p.name.startswith("."))
+    info(f"wrote {output}/ ({', '.join(written)})" + ("; no deployment model (--no-final)" if no_final else ""))
 
 
 def register(app: typer.Typer) -> None:
