@@ -54,6 +54,10 @@ class GraphEdge:
         for m in (self.source_mark, self.target_mark):
             if m not in MARKS:
                 raise ValueError(f"unknown endpoint mark {m!r}; valid: {', '.join(MARKS)}")
+        if isinstance(self.stability, bool) or not isinstance(self.stability, (int, float)):
+            raise ValueError(f"edge {self.source} - {self.target}: stability {self.stability!r} is not a number")
+        if not isinstance(self.kept, bool):
+            raise ValueError(f"edge {self.source} - {self.target}: kept {self.kept!r} is not true or false")
 
     @property
     def kind(self) -> str:
@@ -154,7 +158,9 @@ class AUGraph:
             prov = dict(doc.get("provenance", {}))
             prov["file"] = str(path)
             return cls(nodes=nodes, edges=edges, adjacency=adj, provenance=prov, name=doc.get("name", ""))
-        except (KeyError, TypeError, ValueError) as exc:
+        except KeyError as exc:
+            raise input_error(path, f"invalid graph file (no {exc.args[0]!r} field)") from exc
+        except (TypeError, ValueError) as exc:
             raise input_error(path, f"invalid graph file ({exc})") from exc
 
 

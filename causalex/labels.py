@@ -125,24 +125,46 @@ def _int(path, row: int, name: str, value: str) -> int:
 def read_labels_csv(path: str | os.PathLike) -> list[Interval]:
     """Read a generic labels CSV (``subject,video,onset,apex,offset,type,emotion``).
 
-    An empty apex is set to the middle of the interval.
+    An empty apex is set to the middle of the interval. A row with empty onset, offset and type lists a
+    video without any expression (see `read_labels_file`) and gives no interval.
 
     Raises:
         InputError: missing file or column, non-integer frame, offset < onset, unknown type.
     """
-    out = []
+    return read_labels_file(path)[0]
+
+
+def read_labels_file(path: str | os.PathLike) -> tuple[list[Interval], dict[str, str]]:
+    """Read a generic labels CSV: its intervals and every video it names, with the video's subject.
+
+    A row whose onset, offset and type are all empty (``s07,v3,,,,,``) names a video that has no
+    expression: it is part of the corpus (its false alarms count, its subject is known) but adds no
+    interval.
+
+    Returns:
+        ``(intervals, {video: subject})``; the subject is ``""`` where no row of the video gives one.
+
+    Raises:
+        InputError: as `read_labels_csv`.
+    """
+    out: list[Interval] = []
+    videos: dict[str, str] = {}
     for row, rec in _read_rows(path, ("video", "onset", "offset", "type")):
+        if not rec["video"]:
+            raise input_error(path, "empty video id", row)
+        if rec.get("subject") or rec["video"] not in videos:
+            videos[rec["video"]] = rec.get("subject", "") or videos.get(rec["video"], "")
+        if not (rec["onset"] or rec["offset"] or rec["type"]):
+            continue  # a video without expressions
         onset = _int(path, row, "onset", rec["onset"])
         offset = _int(path, row, "offset", rec["offset"])
         apex = _int(path, row, "apex", rec["apex"]) if rec.get("apex") else None
         kind = rec["type"].lower()
         _check_interval(path, row, onset, apex, offset, kind)
-        if not rec["video"]:
-            raise input_error(path, "empty video id", row)
         out.append(Interval(video=rec["video"], onset=onset, apex=apex if apex is not None else (onset + offset) // 2,
                             offset=offset, type=kind, emotion=rec.get("emotion", ""),
                             subject=rec.get("subject", "")))
-    return out
+    return out, videos
 
 
 def read_predictions_csv(path: str | os.PathLike) -> list[Interval]:

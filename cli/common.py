@@ -89,7 +89,7 @@ def progress() -> Progress:
 def info(message: str) -> None:
     """Print a status line to stdout unless --quiet."""
     if not STATE["quiet"]:
-        console.print(message, highlight=False)
+        console.print(message, highlight=False, soft_wrap=True)  # one line: never broken inside a path
 
 
 CSV_FPS_HELP = ("Frame rate of CSV inputs: needed for py-feat CSVs, which carry none; for an OpenFace CSV it "

@@ -196,3 +196,29 @@ def test_run_that_finished_no_fold_is_replaced_and_no_validation_is_reported(cor
     result = run_experiment(series, labels, config.merged({"seed": 4}), "none", out, torch.device("cpu"))
     assert result.metrics["selection"].startswith("none (no inner-validation subject")
     assert all(r["selection"] == result.metrics["selection"] for r in result.folds)
+
+
+def test_video_without_expressions_is_listed_with_an_empty_row(corpus_dir, tmp_path):
+    labels = read_labels_csv(corpus_dir / "labels.csv")
+    quiet = labels[-1].video
+    subject = labels[-1].subject
+    rows = [iv for iv in labels if iv.video != quiet]
+    plain = tmp_path / "plain.csv"
+    write_labels_csv(plain, rows)
+    # OpenFace CSVs carry no subject: without a row for it the video cannot be placed in a fold
+    lacking = CliRunner().invoke(app, ["train", str(corpus_dir), "--labels", str(plain), "-o", str(tmp_path / "r1"),
+                                       "--graph", "none", "--device", "cpu"])
+    assert lacking.exit_code == 2 and f"a row 'SUBJECT,{quiet},,,,,' lists a video" in lacking.output
+    listed = tmp_path / "listed.csv"
+    listed.write_text(plain.read_text() + f"{subject},{quiet},,,,,\n")
+    out = tmp_path / "r2"
+    result = CliRunner().invoke(app, ["train", str(corpus_dir), "--labels", str(listed), "-o", str(out),
+                                      "--graph", "none", "--protocol", "kfold", "--folds", "3", "--device", "cpu",
+                                      "--config", str(corpus_dir / "tiny.json"), "--no-final"])
+    assert result.exit_code == 0, result.output
+    preds = tmp_path / "preds.csv"
+    preds.write_text("video,onset,apex,offset,type,score\n" + f"{quiet},10,12,14,micro,0.9\n")
+    scored = CliRunner().invoke(app, ["evaluate", str(preds), "--labels", str(listed)])
+    assert scored.exit_code == 0, scored.output  # a false alarm on the quiet video counts
+    unlisted = CliRunner().invoke(app, ["evaluate", str(preds), "--labels", str(plain)])
+    assert unlisted.exit_code == 2 and "is not in the labels" in unlisted.output

@@ -180,6 +180,9 @@ def align_au_names(series: list[AUSeries], au_names: list[str] | None = None) ->
         where = s.meta.get("file", s.video)
         missing = [a for a in names if a not in s.au_names]
         extra = [a for a in s.au_names if a not in names] if au_names is None else []
+        if au_names is not None and missing:
+            raise input_error(where, f"lacks the requested AU(s) {', '.join(missing)} (it has "
+                                     f"{', '.join(s.au_names)})")
         if missing or extra:
             parts = ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has extra {', '.join(extra)}"] if extra else [])
             raise input_error(where, f"AU names differ from {series[0].meta.get('file', series[0].video)}: "
@@ -305,8 +308,11 @@ def collect_samples(series: list[AUSeries], labels: list[Interval] | None = None
     _drop_degenerate_columns(sample)
     needed = sample.data.shape[1] + 3
     if sample.n_samples < needed:
-        raise InputError(f"only {sample.n_samples} usable frame(s) for {sample.data.shape[1]} variables; discovery needs at "
-                         f"least {needed} (add series, lower --stride, widen --margin or drop --inside-expressions)")
+        hint = "add series, lower --stride, widen --margin or drop --inside-expressions"
+        if opts.features in ("lagged", "diff"):
+            hint += f"; the --lag of {opts.lag_s:g} s must be shorter than the videos and their valid runs"
+        raise InputError(f"only {sample.n_samples} usable frame(s) for {sample.data.shape[1]} variables; discovery "
+                         f"needs at least {needed} ({hint})")
     if len(sample.tested_aus) < 2:
         raise InputError(f"fewer than 2 AUs vary in the selected frames ({', '.join(sample.tested_aus) or 'none'}); "
                          f"nothing to discover")

@@ -180,7 +180,8 @@ def graph_leak_warning(graph_spec: str, subjects: list[str]) -> str:
 def run_experiment(series: list[AUSeries], labels: list[Interval], config: ExperimentConfig, graph_spec: str,
                    output_dir: str | Path, device: torch.device, *, labels_path: str | None = None,
                    resume: bool = False, on_event: Event | None = None, command: str = "",
-                   exclude_aus: tuple[str, ...] | list[str] = ()) -> ExperimentResult:
+                   exclude_aus: tuple[str, ...] | list[str] = (),
+                   label_videos: dict[str, str] | None = None) -> ExperimentResult:
     """Cross-validate, train the deployment model and write the model folder.
 
     Args:
@@ -195,12 +196,14 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         on_event: progress callback (dicts with ``kind``: prepare, fold_start, epoch, fold_done, final_done).
         command: the command line, stored in config.json.
         exclude_aus: AUs the model does not use (e.g. AUs a bias study found a corpus biased on).
+        label_videos: every video of the labels file with its subject (`causalex.labels.read_labels_file`):
+            gives the subjects of videos without any expression.
 
     Raises:
         InputError: bad inputs (checked before anything is written) or an unresumable output folder.
     """
     layout = ModelDirLayout(Path(output_dir))
-    subjects = check_inputs(series, labels, labels_path)
+    subjects = check_inputs(series, labels, labels_path, label_videos)
     au_names = series_au_names(graph_spec, series)
     if exclude_aus:
         au_names = without_aus(au_names, exclude_aus)

@@ -8,13 +8,16 @@ from causalex.series import AUSeries
 from causalex.train.dataset import series_origin
 
 
-def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: str | None = None) -> dict[str, str]:
+def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: str | None = None,
+                 label_videos: dict[str, str] | None = None) -> dict[str, str]:
     """Check that labels and series fit together and find each video's subject.
 
     Args:
         series: the AU series, one per video.
         labels: the labelled intervals, in file order.
         labels_path: the labels file (named in messages).
+        label_videos: every video the labels file names with its subject (`causalex.labels.read_labels_file`),
+            videos without any expression included.
 
     Returns:
         ``{video: subject}`` for every series.
@@ -30,6 +33,7 @@ def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: st
         raise input_error(where, "holds no labelled interval")
     known = {s.video: s for s in series}
     missing = [(row, iv.video) for row, iv in enumerate(labels, start=1) if iv.video not in known]
+    missing += [(None, v) for v in (label_videos or {}) if v not in known and v not in {m for _, m in missing}]
     if missing:
         row, video = missing[0]
         others = sorted({v for _, v in missing} - {video})
@@ -44,10 +48,17 @@ def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: st
             raise input_error(where, f"subject {iv.subject!r} of video {iv.video!r} differs from its AU series' "
                                      f"subject {have!r}", row)
         subjects[iv.video] = iv.subject
+    for video, subject in (label_videos or {}).items():
+        if subject and not subjects[video]:
+            subjects[video] = subject
+        elif subject and subjects[video] != subject:
+            raise input_error(where, f"video {video!r} is listed with subject {subject!r} and with "
+                                     f"{subjects[video]!r}")
     for s in series:
         if not subjects[s.video]:
             raise input_error(series_origin(s), f"video {s.video!r} has no subject id (needed to split by subject); "
-                                                f"give it in the labels' subject column")
+                                                f"give it in the labels' subject column (a row 'SUBJECT,{s.video},,,,,' "
+                                                "lists a video without expressions)")
     return subjects
 
 

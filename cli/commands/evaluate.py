@@ -38,15 +38,15 @@ def evaluate(
     Example: causalex evaluate predictions.csv --labels labels.csv --json scores.json
     """
     from causalex.fileio import check_output_file, write_text_atomic
-    from causalex.labels import read_labels_csv, read_predictions_csv
+    from causalex.labels import read_labels_file, read_predictions_csv
     from causalex.metrics import check_videos, error_breakdown, evaluate_predictions
     from causalex.metrics.report import strs_line, table_rows
 
     if json_out is not None:
         check_output_file(json_out, [predictions, labels])
     preds = read_predictions_csv(predictions)
-    truth = read_labels_csv(labels)
-    check_videos(preds, truth, path=predictions)
+    truth, label_videos = read_labels_file(labels)
+    check_videos(preds, truth, known_videos=label_videos, path=predictions)
     result = evaluate_predictions(preds, truth, variant=variant.value)
 
     header, rows = table_rows(result)

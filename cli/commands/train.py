@@ -114,7 +114,7 @@ def train(
     Example: causalex train corpus/ --labels corpus/labels.csv --graph causal -o runs/casme2
     """
     from causalex.errors import InputError
-    from causalex.labels import read_labels_csv
+    from causalex.labels import read_labels_file
     from causalex.readers import load_series_inputs
     from causalex.train.config import ExperimentConfig
     from causalex.train.experiment import run_experiment
@@ -144,7 +144,7 @@ def train(
         raise InputError(str(exc)) from None
 
     all_series = load_series_inputs(series, fps=fps)
-    all_labels = read_labels_csv(labels)
+    all_labels, label_videos = read_labels_file(labels)
     if select_on_test:
         err_console.print("[bold yellow]warning:[/] --select-on-test chooses the epoch and thresholds on the test "
                           "subjects: the scores are optimistic (published-paper protocol), not a fair estimate.")
@@ -179,7 +179,7 @@ def train(
 
         result = run_experiment(all_series, all_labels, config, graph, output, torch_device,
                                 labels_path=str(labels), resume=resume, on_event=on_event,
-                                exclude_aus=comma_list(exclude_aus),
+                                exclude_aus=comma_list(exclude_aus), label_videos=label_videos,
                                 command=" ".join(shlex.quote(a) for a in ["causalex", *sys.argv[1:]]))
     metrics = result.metrics
     console.print(_fold_table(result.folds, metrics["optimistic_selection"]))
