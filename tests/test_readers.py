@@ -283,3 +283,16 @@ def test_folder_input_says_which_csvs_it_skips(tmp_path, caplog):
     assert len(warnings) == 2 and any("empty.csv: empty file" in w for w in warnings)
     assert any("no_aus.csv" in w and "no AU columns" in w for w in warnings)
     assert "labels.csv: not an AU series" in caplog.text
+
+
+def test_mostly_untracked_openface_file_is_warned(tmp_path, caplog):
+    from causalex.readers.openface import write_openface_csv
+    from causalex.series import AUSeries
+
+    mask = np.zeros(40, bool)
+    mask[:10] = True
+    series = AUSeries(values=np.ones((40, 2), np.float32), mask=mask, fps=30.0, au_names=["AU01", "AU12"], video="v")
+    write_openface_csv(series, tmp_path / "v.csv")
+    with caplog.at_level("WARNING", logger="causalex"):
+        read_openface_csv(tmp_path / "v.csv")
+    assert "30 of 40 frames are masked" in caplog.text

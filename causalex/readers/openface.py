@@ -108,6 +108,9 @@ def read_openface_csv(path: str | os.PathLike, fps: float | None = None, face_id
         fps = _estimate_fps(numeric, path)
     else:
         _check_given_fps(numeric, path, fps)
+    if n_frames and mask.mean() < 0.5:
+        log.warning("%s: %d of %d frames are masked (face not tracked, confidence below %g or a non-finite AU value): "
+                    "nothing is spotted there", path, int((~mask).sum()), n_frames, min_confidence)
     meta = {"face_id": chosen, "faces_in_file": n_faces, "file": str(path), "masked_frames": int((~mask).sum()),
             "min_confidence": min_confidence}
     if n_faces > 1:
@@ -149,7 +152,8 @@ def _choose_face(numeric, face_id: int | None, path) -> tuple[int | None, int]:
     if face_id is None:
         chosen = int(faces.idxmax())
         if len(faces) > 1:
-            log.info("%s holds %d faces; keeping face_id %d (most successful frames)", path, len(faces), chosen)
+            log.warning("%s holds %d faces; keeping face_id %d (most successful frames; pick another with face_id)",
+                        path, len(faces), chosen)
         return chosen, len(faces)
     if face_id not in faces.index:
         raise input_error(path, f"face_id {face_id} not in file (has {sorted(int(f) for f in faces.index)})")
