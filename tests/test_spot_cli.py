@@ -68,6 +68,18 @@ def test_spot_refuses_au_mismatch_and_short_video_writing_nothing(model_dir, tmp
     planted_series("vd", n_frames=60).save(tmp_path / "vd.parquet")
     result = CliRunner().invoke(app, ["spot", str(model_dir), str(tmp_path / "vd.parquet"), "-o", str(out)])
     assert result.exit_code == 2 and "shorter than one window" in result.output and not out.exists()
+    planted_series("ve", n_frames=600).save(tmp_path / "ve.parquet")
+    both = [str(tmp_path / "vd.parquet"), str(tmp_path / "ve.parquet")]
+    result = CliRunner().invoke(app, ["spot", str(model_dir), *both, "-o", str(out), "--device", "cpu"])
+    assert result.exit_code == 2 and "shorter than one window" in result.output and not out.exists()
+    result = CliRunner().invoke(app, ["spot", str(model_dir), *both, "-o", str(out), "--device", "cpu",
+                                      "--skip-short"])
+    assert result.exit_code == 0, result.output
+    assert "left out 1 input(s)" in result.output and "vd (2.00 s)" in result.output
+    assert {p.video for p in read_predictions_csv(out)} <= {"ve"}
+    result = CliRunner().invoke(app, ["spot", str(model_dir), both[0], "-o", str(tmp_path / "p2.csv"),
+                                      "--skip-short"])
+    assert result.exit_code == 2 and "every input is shorter" in result.output
 
 
 def test_spot_cli_threshold_method_needs_no_model(inputs, tmp_path):

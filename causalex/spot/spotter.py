@@ -127,6 +127,11 @@ class ModelSpotter:
                 curves[f"{kind}_{part}"] = scores.spot[:, SPOT_CHANNELS.index(f"{kind}_{part}")]
         return found, ScoreTrack(series.video, video.fps, curves, found, series.fps)
 
+    @property
+    def min_duration_s(self) -> float:
+        """Shortest input the model takes: one training window, seconds."""
+        return float(self.bundle.config.data.window_s)
+
     def check_inputs(self, series: list[AUSeries]) -> None:
         """Raise `InputError` before any work when a series lacks a model AU or is too short."""
         cfg = self.bundle.config
@@ -150,6 +155,8 @@ def _model_spotter(model: str | os.PathLike | None = None, device: str | torch.d
 
 class TrackedThresholdSpotter(ThresholdSpotter):
     """`ThresholdSpotter` that also returns score tracks (same interface as `ModelSpotter`)."""
+
+    min_duration_s = 0.0  # any length
 
     def check_inputs(self, series: list[AUSeries]) -> None:
         """Nothing to check: the threshold spotter takes any AU set and length."""

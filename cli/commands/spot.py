@@ -75,11 +75,14 @@ def spot(
     fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
                                         help=CSV_FPS_HELP),
     threads: int = typer.Option(1, "--threads", min=0, help=THREADS_HELP),
+    skip_short: bool = typer.Option(False, "--skip-short", help="Leave out (with a warning) inputs shorter than "
+                                                                "the model's window instead of refusing the batch."),
 ) -> None:
     """Spot macro- and micro-expressions and write the predictions CSV (video, onset, apex, offset, type,
     score, emotion, onset_s, offset_s). Inputs are resampled to the model's working frame rate and the
     intervals mapped back to each input's own frames. Every input must last at least the model's window
-    (data.window_s, 6 s by default) and have its AUs: all inputs are checked before any is spotted.
+    (data.window_s, 6 s by default; --skip-short leaves shorter ones out) and have its AUs: all inputs are
+    checked before any is spotted.
 
     Example: causalex spot runs/casme2 series/ -o predictions.csv --plot scores.png
     """
@@ -114,6 +117,17 @@ def spot(
     if plot is not None and plot.absolute() == output.absolute():
         raise InputError(f"{plot}: --plot and -o name the same file")
     series = _load_inputs(inputs, fps)
+    if skip_short:
+        short = [s for s in series if s.duration_s + 1e-9 < spotter.min_duration_s]
+        if short and len(short) == len(series):
+            raise InputError(f"every input is shorter than the model's {spotter.min_duration_s:g} s window "
+                             f"(e.g. {short[0].video}: {short[0].duration_s:.2f} s)")
+        if short:
+            err_console.print(f"[bold yellow]warning:[/] left out {len(short)} input(s) shorter than the model's "
+                              f"{spotter.min_duration_s:g} s window: "
+                              + ", ".join(f"{s.video} ({s.duration_s:.2f} s)" for s in short), highlight=False)
+            left_out = {s.video for s in short}  # video ids are unique (checked on loading)
+            series = [s for s in series if s.video not in left_out]
     spotter.check_inputs(series)  # AU set and length checked for every input before any work
 
     found, tracks = [], []
