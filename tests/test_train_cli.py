@@ -222,3 +222,11 @@ def test_video_without_expressions_is_listed_with_an_empty_row(corpus_dir, tmp_p
     assert scored.exit_code == 0, scored.output  # a false alarm on the quiet video counts
     unlisted = CliRunner().invoke(app, ["evaluate", str(preds), "--labels", str(plain)])
     assert unlisted.exit_code == 2 and "is not in the labels" in unlisted.output
+
+
+def test_print_config_lists_every_field_and_round_trips():
+    result = CliRunner().invoke(app, ["train", "--print-config"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["protocol"]["max_pred_ratio"] == 3.0 and doc["optim"]["epochs"] == ExperimentConfig().optim.epochs
+    assert ExperimentConfig().merged(doc).to_dict() == doc

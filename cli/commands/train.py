@@ -24,6 +24,15 @@ class Protocol(str, enum.Enum):
     split = "split"
 
 
+def _print_config(value: bool) -> None:
+    """--print-config: the default training config as JSON (every section and field), then exit."""
+    if value:
+        from causalex.train.config import ExperimentConfig
+
+        typer.echo(json.dumps(ExperimentConfig().to_dict(), indent=2))
+        raise typer.Exit()
+
+
 def _overrides(config_file: Optional[Path]) -> dict:
     from causalex.errors import input_error, require_file
 
@@ -95,7 +104,10 @@ def train(
     fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
                                         help=CSV_FPS_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help="JSON overrides, e.g. "
-                                                                      '{"optim": {"lr": 0.001}}.'),
+                                                                      '{"optim": {"lr": 0.001}} (keys: see '
+                                                                      "--print-config)."),
+    print_config: bool = typer.Option(False, "--print-config", callback=_print_config, is_eager=True,
+                                      help="Print the default config (every section and field, JSON) and exit."),
     dynamic: bool = typer.Option(False, "--dynamic", help="Re-discover the AU graph per batch (fast FCI engine)."),
     select_on_test: bool = typer.Option(False, "--select-on-test",
                                         help="OPTIMISTIC: choose epoch and thresholds on the test subjects, as "
