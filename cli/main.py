@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 
 import typer
+from rich.markup import escape
 
 import causalex
 from causalex_cli import commands
-from causalex_cli.common import setup_logging
+from causalex_cli.common import EXIT_BAD_INPUT, err_console, setup_logging
 
 app = typer.Typer(
     name="causalex",
@@ -47,8 +49,27 @@ for _info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.nam
 
 
 def run() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors (a missing argument, an unknown option) are one line on
+    stderr with exit code 2, like every other bad input."""
+    try:
+        code = app(standalone_mode=False, prog_name="causalex")
+    except Exception as exc:  # click's classes, matched by name: typer >= 0.2x vendors its own click
+        kinds = {cls.__name__ for cls in type(exc).__mro__}
+        ctx = getattr(exc, "ctx", None)
+        if "NoArgsIsHelpError" in kinds:
+            print(ctx.get_help() if ctx is not None else exc)
+            code = 0
+        elif "UsageError" in kinds:
+            where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            err_console.print(f"[bold red]error:[/] {escape(exc.format_message())}{escape(where)}", highlight=False,
+                              soft_wrap=True)
+            code = EXIT_BAD_INPUT
+        elif "Abort" in kinds:
+            err_console.print("interrupted")
+            code = 130
+        else:
+            raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -63,3 +63,22 @@ def test_error_messages_keep_square_brackets(tmp_path):
     res = runner.invoke(app, ["evaluate", str(tmp_path / "[pyfeat].csv"), "--labels", str(tmp_path / "l.csv")])
     assert res.exit_code == 2
     assert "[pyfeat].csv" in res.output
+
+
+def test_console_entry_point_gives_usage_errors_on_one_line(monkeypatch, capsys):
+    import pytest
+
+    from causalex_cli.main import run
+
+    for argv, code, expected in ((["spot"], 2, "error: Missing argument 'MODEL INPUT...'. (see causalex spot --help)"),
+                                 (["train", "--bogus"], 2, "error: No such option: --bogus (see causalex train --help)"),
+                                 ([], 0, "Usage: causalex"), (["--version"], 0, f"causalex {causalex.__version__}")):
+        monkeypatch.setattr("sys.argv", ["causalex", *argv])
+        with pytest.raises(SystemExit) as stop:
+            run()
+        out = capsys.readouterr()
+        assert stop.value.code == code, (argv, out)
+        text = out.err if code else out.out
+        assert expected in " ".join(text.split()), (argv, text)
+        if code:
+            assert len(text.strip().splitlines()) == 1 and "Traceback" not in text
