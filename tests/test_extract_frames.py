@@ -137,3 +137,12 @@ def test_manifest_round_trip_and_hashes(tmp_path):
     _write_frames(tmp_path / "frames", ["1.png", "2.png", "3.png"])
     assert input_sha256(tmp_path / "frames") != h1 and input_fingerprint(tmp_path / "frames") != f1
     assert len(input_sha256(CLIP)) == 64
+
+
+def test_asking_for_more_frames_than_the_source_has_is_warned(caplog):
+    with caplog.at_level("WARNING", logger="causalex"):
+        assert frame_stride(30, 30) == 1
+    assert caplog.text == ""
+    with caplog.at_level("WARNING", logger="causalex"):
+        assert frame_stride(30, 60) == 1
+    assert "--fps 60 is above the source's 30 fps" in caplog.text

@@ -32,7 +32,12 @@ _NUMBER_RE = re.compile(r"(\d+)")
 
 def frame_stride(source_fps: float, fps: float | None) -> int:
     """Keep every ``stride``-th frame to go from ``source_fps`` down to about ``fps`` (1 if ``fps`` is None)."""
-    if fps is None or fps >= source_fps:
+    if fps is None:
+        return 1
+    if fps > source_fps * 1.01:
+        log.warning("--fps %g is above the source's %g fps: frames are only ever dropped, never made up; keeping "
+                    "every frame (%g fps)", fps, source_fps, source_fps)
+    if fps >= source_fps:
         return 1
     if not (fps > 0 and math.isfinite(fps)):
         raise input_error(None, f"--fps must be a positive number, got {fps}")
