@@ -139,3 +139,16 @@ def test_spot_never_replaces_an_input_or_a_labels_file(model_dir, inputs, tmp_pa
     for _ in range(2):  # a predictions CSV may be replaced by the next run
         result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o", str(out)])
         assert result.exit_code == 0, result.output
+
+
+def test_score_plot_format_follows_the_suffix(inputs, tmp_path):
+    for name, magic in (("scores.pdf", b"%PDF"), ("scores.svg", b"<?xml")):
+        out = tmp_path / name
+        result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o",
+                                          str(tmp_path / "p.csv"), "--plot", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_bytes().startswith(magic)
+    result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o",
+                                      str(tmp_path / "q.csv"), "--plot", str(tmp_path / "scores.jpg")])
+    assert result.exit_code == 2 and "plot must be a .png, .pdf, .svg file" in result.output
+    assert not (tmp_path / "q.csv").exists()

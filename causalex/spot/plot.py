@@ -7,17 +7,32 @@ from pathlib import Path
 
 import numpy as np
 
+from causalex.errors import input_error
 from causalex.fileio import atomic_write
 
 _COLOURS = {"micro": "tab:red", "macro": "tab:blue"}
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def plot_format(path: str | os.PathLike) -> str:
+    """Image format of a plot path from its suffix (png, pdf or svg).
+
+    Raises:
+        InputError: another suffix.
+    """
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in PLOT_FORMATS:
+        raise input_error(path, f"plot must be a {', '.join('.' + f for f in PLOT_FORMATS)} file")
+    return fmt
 
 
 def plot_score_tracks(tracks: list, path: str | os.PathLike, max_videos: int = 12, title: str = "") -> Path:
-    """Write a PNG with one panel per video (at most ``max_videos``): curves and spotted intervals.
+    """Write a figure with one panel per video (at most ``max_videos``): curves and spotted intervals, shaded
+    and named in the legend; the format (png, pdf, svg) follows the path's suffix.
 
     Args:
         tracks: `causalex.spot.spotter.ScoreTrack` objects.
-        path: the PNG to write (atomically).
+        path: the file to write (atomically).
         max_videos: panels drawn; the rest are left out (named in the figure title).
         title: figure title.
     """
@@ -39,13 +54,18 @@ def plot_score_tracks(tracks: list, path: str | os.PathLike, max_videos: int = 1
             ax.axvspan(iv.onset / rate, (iv.offset + 1) / rate, color=_COLOURS.get(iv.type, "tab:gray"), alpha=0.2)
         ax.set_ylabel(track.video, rotation=0, ha="right", fontsize=8)
         ax.margins(x=0)
-    axes[0, 0].legend(loc="upper right", fontsize=7, ncol=4)
+    from matplotlib.patches import Patch
+
+    handles, _ = axes[0, 0].get_legend_handles_labels()
+    handles += [Patch(color=_COLOURS.get(kind, "tab:gray"), alpha=0.2, label=f"predicted {kind}")
+                for kind in ("micro", "macro") if any(iv.type == kind for tr in shown for iv in tr.intervals)]
+    axes[0, 0].legend(handles=handles, loc="upper right", fontsize=7, ncol=4)
     axes[-1, 0].set_xlabel("time (s)")
     extra = f" ({len(tracks) - len(shown)} more videos not shown)" if len(tracks) > len(shown) else ""
     fig.suptitle((title or "spotting scores") + extra, fontsize=10)
     fig.tight_layout()
     out = Path(path)
     with atomic_write(out) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+        fig.savefig(tmp, dpi=110, format=plot_format(out))
     plt.close(fig)
     return out

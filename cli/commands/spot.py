@@ -70,7 +70,7 @@ def spot(
     output: Path = typer.Option(..., "-o", "--output", help="Predictions CSV to write."),
     method: Method = typer.Option(Method.model, "--method", help="model (trained) or threshold (untrained "
                                                                  "baseline, needs no model)."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Also write a per-video score plot (PNG)."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Also write a per-video score plot (.png, .pdf or .svg)."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
                                         help=CSV_FPS_HELP),
@@ -110,6 +110,10 @@ def spot(
         spotter = make_spotter("threshold")
         err_console.print("[bold yellow]note:[/] --method threshold runs an UNTRAINED threshold spotter "
                           "(robust AU activity): a baseline, not the trained model.")
+    if plot is not None:
+        from causalex.spot.plot import plot_format
+
+        plot_format(plot)  # a bad suffix fails before any work
     for out in (output, plot):
         if out is not None:
             check_output_file(out, [p for p in paths if p.is_file()])
