@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from causalex.errors import input_error, require_file
 from causalex.fileio import write_text_atomic
@@ -131,30 +131,41 @@ def read_labels_csv(path: str | os.PathLike) -> list[Interval]:
     Raises:
         InputError: missing file or column, non-integer frame, offset < onset, unknown type.
     """
-    return read_labels_file(path)[0]
+    return read_labels_file(path).intervals
 
 
-def read_labels_file(path: str | os.PathLike) -> tuple[list[Interval], dict[str, str]]:
+class LabelsFile(NamedTuple):
+    """What a labels CSV holds: its intervals, the CSV data row of each, and every video it names."""
+
+    intervals: list[Interval]
+    videos: dict[str, str]  # video -> subject ("" when no row gives one), expression-free videos included
+    rows: list[int]  # 1-based data row of each interval (header excluded), for messages
+
+
+def read_labels_file(path: str | os.PathLike) -> LabelsFile:
     """Read a generic labels CSV: its intervals and every video it names, with the video's subject.
 
-    A row whose onset, offset and type are all empty (``s07,v3,,,,,``) names a video that has no
-    expression: it is part of the corpus (its false alarms count, its subject is known) but adds no
-    interval.
+    A row with only subject and video (``s07,v3,,,,,``) names a video that has no expression: it is
+    part of the corpus (its false alarms count, its subject is known) but adds no interval.
 
     Returns:
-        ``(intervals, {video: subject})``; the subject is ``""`` where no row of the video gives one.
+        `LabelsFile`: intervals, ``{video: subject}`` (``""`` where no row of the video gives one) and the
+        CSV row of each interval.
 
     Raises:
-        InputError: as `read_labels_csv`.
+        InputError: as `read_labels_csv`, plus two subjects for one video.
     """
     out: list[Interval] = []
     videos: dict[str, str] = {}
+    rows: list[int] = []
     for row, rec in _read_rows(path, ("video", "onset", "offset", "type")):
         if not rec["video"]:
             raise input_error(path, "empty video id", row)
-        if rec.get("subject") or rec["video"] not in videos:
-            videos[rec["video"]] = rec.get("subject", "") or videos.get(rec["video"], "")
-        if not (rec["onset"] or rec["offset"] or rec["type"]):
+        subject, known = rec.get("subject", ""), videos.get(rec["video"], "")
+        if subject and known and subject != known:
+            raise input_error(path, f"video {rec['video']!r} has subject {subject!r} here and {known!r} above", row)
+        videos[rec["video"]] = subject or known
+        if not any(rec.get(c) for c in ("onset", "apex", "offset", "type", "emotion")):
             continue  # a video without expressions
         onset = _int(path, row, "onset", rec["onset"])
         offset = _int(path, row, "offset", rec["offset"])
@@ -164,7 +175,8 @@ def read_labels_file(path: str | os.PathLike) -> tuple[list[Interval], dict[str,
         out.append(Interval(video=rec["video"], onset=onset, apex=apex if apex is not None else (onset + offset) // 2,
                             offset=offset, type=kind, emotion=rec.get("emotion", ""),
                             subject=rec.get("subject", "")))
-    return out, videos
+        rows.append(row)
+    return LabelsFile(out, videos, rows)
 
 
 def read_predictions_csv(path: str | os.PathLike) -> list[Interval]:

@@ -69,7 +69,7 @@ def corpora(tmp_path):
 
 def _instrument(monkeypatch, log: list) -> None:
     """Record every full read of series and labels (the header-only peek is not a read of the data)."""
-    load_series, read_labels = corpus_mod.load_series_inputs, corpus_mod.read_labels_csv
+    load_series, read_labels = corpus_mod.load_series_inputs, corpus_mod.read_labels_file
 
     def spy_series(paths, fps=None):
         log.append(("read_series", Path(list(paths)[0]).name))
@@ -80,7 +80,7 @@ def _instrument(monkeypatch, log: list) -> None:
         return read_labels(path)
 
     monkeypatch.setattr(corpus_mod, "load_series_inputs", spy_series)
-    monkeypatch.setattr(corpus_mod, "read_labels_csv", spy_labels)
+    monkeypatch.setattr(corpus_mod, "read_labels_file", spy_labels)
 
 
 def test_test_corpus_is_read_only_after_every_model_is_trained(corpora, monkeypatch):

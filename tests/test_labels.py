@@ -73,3 +73,19 @@ def test_group_by_video_sorts_by_onset():
     ivs = [Interval("b", 5, 5, 6, "micro"), Interval("a", 9, 9, 9, "macro"), Interval("a", 1, 1, 2, "macro")]
     g = group_by_video(ivs)
     assert list(g) == ["b", "a"] and [iv.onset for iv in g["a"]] == [1, 9]
+
+
+def test_labels_file_lists_expression_free_videos_and_keeps_csv_rows(tmp_path):
+    from causalex.labels import read_labels_file
+
+    path = tmp_path / "labels.csv"
+    path.write_text("subject,video,onset,apex,offset,type,emotion\ns1,quiet,,,,,\ns2,v2,1,2,3,micro,\n,v2,5,6,9,macro,\n")
+    doc = read_labels_file(path)
+    assert doc.videos == {"quiet": "s1", "v2": "s2"} and doc.rows == [2, 3]
+    assert [iv.onset for iv in doc.intervals] == [1, 5]
+    path.write_text("subject,video,onset,apex,offset,type,emotion\ns1,v1,,45,,,happy\n")  # half a label
+    with pytest.raises(InputError, match=r"row 1: onset '' is not a frame number"):
+        read_labels_file(path)
+    path.write_text("subject,video,onset,apex,offset,type,emotion\ns1,v1,,,,,\ns2,v1,1,2,3,micro,\n")
+    with pytest.raises(InputError, match=r"row 2: video 'v1' has subject 's2' here and 's1' above"):
+        read_labels_file(path)

@@ -91,6 +91,8 @@ def test_check_inputs_messages():
                                                               "s2": {"macro": 0, "micro": 1}}
     with pytest.raises(InputError, match=r"labels.csv, row 2: video 'ghost' has no AU series among the 2 given"):
         check_inputs(series, [labels[0], Interval("ghost", 1, 2, 3, "macro")], "labels.csv")
+    with pytest.raises(InputError, match=r"labels.csv, row 9: video 'ghost'"):  # CSV rows from read_labels_file
+        check_inputs(series, [labels[0], Interval("ghost", 1, 2, 3, "macro")], "labels.csv", label_rows=[7, 9])
     with pytest.raises(InputError, match="has no subject id"):
         check_inputs(series, labels[:1], "labels.csv")
     with pytest.raises(InputError, match="differs from its AU series' subject"):

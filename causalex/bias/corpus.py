@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from causalex.errors import input_error
-from causalex.labels import Interval, read_labels_csv
+from causalex.labels import Interval, read_labels_file
 from causalex.readers import collect_series_files, load_series_inputs, sniff_csv_kind
 from causalex.readers.openface import AU_INTENSITY_COLUMN
 from causalex.readers.pyfeat import PYFEAT_AU_COLUMN
@@ -120,9 +120,10 @@ class CorpusSource:
                 its last frame; a corpus with no expression at all.
         """
         series = load_series_inputs([self.series_path], fps=self.fps)
-        labels = read_labels_csv(self.labels_path)
-        check_labels_match(series, labels, self.labels_path)
-        subject_of = {iv.video: iv.subject for iv in labels if iv.subject}
+        doc = read_labels_file(self.labels_path)
+        labels = doc.intervals
+        check_labels_match(series, labels, self.labels_path, doc.rows)
+        subject_of = {**{v: s for v, s in doc.videos.items() if s}, **{iv.video: iv.subject for iv in labels if iv.subject}}
         out = []
         for s in series:
             subject = s.subject or subject_of.get(s.video, "")
@@ -135,8 +136,11 @@ class CorpusSource:
         return Corpus(name=self.name, series=out, labels=labels, labels_path=str(self.labels_path))
 
 
-def check_labels_match(series: list[AUSeries], labels: list[Interval], labels_path: str | os.PathLike) -> None:
+def check_labels_match(series: list[AUSeries], labels: list[Interval], labels_path: str | os.PathLike,
+                       rows: list[int] | None = None) -> None:
     """Raise `InputError` (one line, naming the labels file and row) when labels and series disagree.
+
+    ``rows`` are the CSV data rows of ``labels`` (`causalex.labels.LabelsFile.rows`); else positions.
 
     Raises:
         InputError: no expression at all; a label whose video has no series; a label past the last
@@ -145,14 +149,15 @@ def check_labels_match(series: list[AUSeries], labels: list[Interval], labels_pa
     if not labels:
         raise input_error(labels_path, "labels file holds no expression: nothing to score")
     by_video = {s.video: s for s in series}
-    for row, iv in enumerate(labels, start=1):
+    for i, iv in enumerate(labels):
+        row = rows[i] if rows is not None else i + 1
         s = by_video.get(iv.video)
         if s is None:
             known = ", ".join(sorted(by_video)[:5]) + (" ..." if len(by_video) > 5 else "")
             raise input_error(labels_path, f"video {iv.video!r} has no AU series (series videos: {known})", row)
         if iv.offset >= s.n_frames:
-            raise input_error(labels_path, f"offset {iv.offset} is past the last frame {s.n_frames - 1} of video "
-                                           f"{iv.video!r}", row)
+            raise input_error(labels_path, f"offset {iv.offset} ({iv.type} at onset {iv.onset}) is past the last "
+                                           f"frame {s.n_frames - 1} of video {iv.video!r}", row)
         if s.subject and iv.subject and iv.subject != s.subject:
             raise input_error(labels_path, f"subject {iv.subject!r} differs from the series' subject {s.subject!r} "
                                            f"of video {iv.video!r}", row)

@@ -167,7 +167,7 @@ def _resample_unit(sample: FrameSample, wanted: str) -> str:
     if wanted == "subject" and missing:
         if len(missing) == sample.n_series:
             log.warning("no video has a subject (no subject in the series, and the labels give none for them): "
-                        "bootstrapping over videos; pass --labels with a subject column to resample subjects")
+                        "bootstrapping over videos; give subjects in the labels (a subject column) to resample subjects")
             wanted = "video"
         else:
             log.warning("%d of %d video(s) have no subject in the series or the labels (e.g. %s): each counts as "

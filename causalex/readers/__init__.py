@@ -136,3 +136,11 @@ def load_series_inputs(inputs: Iterable[str | os.PathLike], fps: float | None = 
         seen[s.video] = s.meta.get("file", s.video)
     log.info("loaded %d AU series", len(series))
     return series
+
+
+def with_label_subjects(series: list[AUSeries], videos: dict[str, str]) -> list[AUSeries]:
+    """Series whose subject is empty take the one the labels file gives their video
+    (`causalex.labels.LabelsFile.videos`, expression-free videos included); others are unchanged."""
+    from dataclasses import replace
+
+    return [replace(s, subject=videos[s.video]) if not s.subject and videos.get(s.video) else s for s in series]

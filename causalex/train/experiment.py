@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,7 +24,7 @@ from causalex.checkpoint import ModelBundle, library_versions, save_checkpoint
 from causalex.errors import InputError, input_error
 from causalex.fileio import write_text_atomic
 from causalex.graph import AUGraph
-from causalex.labels import Interval, group_by_video, write_predictions_csv
+from causalex.labels import Interval, LabelsFile, group_by_video, write_predictions_csv
 from causalex.metrics import error_breakdown, evaluate_predictions, evaluate_spotting
 from causalex.model.network import build_model
 from causalex.series import AUSeries, without_aus
@@ -181,7 +181,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                    output_dir: str | Path, device: torch.device, *, labels_path: str | None = None,
                    resume: bool = False, on_event: Event | None = None, command: str = "",
                    exclude_aus: tuple[str, ...] | list[str] = (),
-                   label_videos: dict[str, str] | None = None) -> ExperimentResult:
+                   labels_file: LabelsFile | None = None) -> ExperimentResult:
     """Cross-validate, train the deployment model and write the model folder.
 
     Args:
@@ -196,14 +196,16 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         on_event: progress callback (dicts with ``kind``: prepare, fold_start, epoch, fold_done, final_done).
         command: the command line, stored in config.json.
         exclude_aus: AUs the model does not use (e.g. AUs a bias study found a corpus biased on).
-        label_videos: every video of the labels file with its subject (`causalex.labels.read_labels_file`):
-            gives the subjects of videos without any expression.
+        labels_file: the labels file as read (`causalex.labels.read_labels_file`): its rows name problems,
+            and it gives the subjects of videos without any expression.
 
     Raises:
         InputError: bad inputs (checked before anything is written) or an unresumable output folder.
     """
     layout = ModelDirLayout(Path(output_dir))
-    subjects = check_inputs(series, labels, labels_path, label_videos)
+    subjects = check_inputs(series, labels, labels_path, labels_file.videos if labels_file else None,
+                            labels_file.rows if labels_file else None)
+    series = [s if s.subject == subjects[s.video] else replace(s, subject=subjects[s.video]) for s in series]
     au_names = series_au_names(graph_spec, series)
     if exclude_aus:
         au_names = without_aus(au_names, exclude_aus)

@@ -9,7 +9,7 @@ from causalex.train.dataset import series_origin
 
 
 def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: str | None = None,
-                 label_videos: dict[str, str] | None = None) -> dict[str, str]:
+                 label_videos: dict[str, str] | None = None, label_rows: list[int] | None = None) -> dict[str, str]:
     """Check that labels and series fit together and find each video's subject.
 
     Args:
@@ -18,6 +18,7 @@ def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: st
         labels_path: the labels file (named in messages).
         label_videos: every video the labels file names with its subject (`causalex.labels.read_labels_file`),
             videos without any expression included.
+        label_rows: CSV data row of each label, for messages (default: positions in ``labels``).
 
     Returns:
         ``{video: subject}`` for every series.
@@ -32,7 +33,8 @@ def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: st
     if not labels:
         raise input_error(where, "holds no labelled interval")
     known = {s.video: s for s in series}
-    missing = [(row, iv.video) for row, iv in enumerate(labels, start=1) if iv.video not in known]
+    rows = label_rows if label_rows is not None else list(range(1, len(labels) + 1))
+    missing = [(row, iv.video) for row, iv in zip(rows, labels) if iv.video not in known]
     missing += [(None, v) for v in (label_videos or {}) if v not in known and v not in {m for _, m in missing}]
     if missing:
         row, video = missing[0]
@@ -40,7 +42,7 @@ def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: st
         more = f" (and {len(others)} more unknown video(s): {', '.join(others[:5])})" if others else ""
         raise input_error(where, f"video {video!r} has no AU series among the {len(series)} given{more}", row)
     subjects = {s.video: s.subject for s in series}
-    for row, iv in enumerate(labels, start=1):
+    for row, iv in zip(rows, labels):
         if not iv.subject:
             continue
         have = subjects[iv.video]

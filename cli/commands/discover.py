@@ -75,8 +75,8 @@ def register(app: typer.Typer) -> None:
         from causalex.discover.sampling import PER_CHOICES, SamplingOptions, safe_group_name
         from causalex.errors import InputError
         from causalex.fileio import check_output_file
-        from causalex.labels import read_labels_csv
-        from causalex.readers import load_series_inputs
+        from causalex.labels import read_labels_file
+        from causalex.readers import load_series_inputs, with_label_subjects
         from causalex_cli.commands.graph import edges_table
 
         if per not in PER_CHOICES:
@@ -100,7 +100,10 @@ def register(app: typer.Typer) -> None:
         au_names = list(comma_list(aus)) or None
         start = time.perf_counter()
         corpus = load_series_inputs(series, fps=fps)
-        intervals = read_labels_csv(labels) if labels is not None else None
+        intervals = None
+        if labels is not None:
+            labels_doc = read_labels_file(labels)
+            intervals, corpus = labels_doc.intervals, with_label_subjects(corpus, labels_doc.videos)
         command = rebuild_command(series, output, {
             "--engine": engine, "--method": method, "--alpha": alpha, "--depth": depth, "--bootstrap": bootstrap,
             "--resample": resample, "--threshold": threshold, "--policy": policy, "--labels": labels,

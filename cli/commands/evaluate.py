@@ -45,8 +45,9 @@ def evaluate(
     if json_out is not None:
         check_output_file(json_out, [predictions, labels])
     preds = read_predictions_csv(predictions)
-    truth, label_videos = read_labels_file(labels)
-    check_videos(preds, truth, known_videos=label_videos, path=predictions)
+    labels_doc = read_labels_file(labels)
+    truth = labels_doc.intervals
+    check_videos(preds, truth, known_videos=labels_doc.videos, path=predictions)
     result = evaluate_predictions(preds, truth, variant=variant.value)
 
     header, rows = table_rows(result)

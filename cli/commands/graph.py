@@ -206,8 +206,8 @@ def build(
     from causalex.errors import InputError
     from causalex.fileio import check_output_file
     from causalex.graph import empty_graph, full_graph
-    from causalex.labels import read_labels_csv
-    from causalex.readers import load_series_inputs
+    from causalex.labels import read_labels_file
+    from causalex.readers import load_series_inputs, with_label_subjects
 
     if variant not in GRAPH_VARIANTS:
         raise InputError(f"unknown graph variant {variant!r}; valid: {', '.join(GRAPH_VARIANTS)}")
@@ -219,7 +219,10 @@ def build(
         graph = builders[variant](list(DEFAULT_AU_NAMES))
     else:
         corpus = load_series_inputs(series, fps=fps)
-        intervals = read_labels_csv(labels) if labels is not None else None
+        intervals = None
+        if labels is not None:
+            labels_doc = read_labels_file(labels)
+            intervals, corpus = labels_doc.intervals, with_label_subjects(corpus, labels_doc.videos)
         graph = build_graph_variant(variant, corpus, intervals, cooccurrence_threshold=threshold)
     graph.save(output)
     info(f"wrote {output}: {variant} graph, {len(graph.nodes)} AUs, {int(graph.adjacency.sum())} message directions")

@@ -156,7 +156,8 @@ def train(
         raise InputError(str(exc)) from None
 
     all_series = load_series_inputs(series, fps=fps)
-    all_labels, label_videos = read_labels_file(labels)
+    labels_doc = read_labels_file(labels)
+    all_labels = labels_doc.intervals
     if select_on_test:
         err_console.print("[bold yellow]warning:[/] --select-on-test chooses the epoch and thresholds on the test "
                           "subjects: the scores are optimistic (published-paper protocol), not a fair estimate.")
@@ -191,7 +192,7 @@ def train(
 
         result = run_experiment(all_series, all_labels, config, graph, output, torch_device,
                                 labels_path=str(labels), resume=resume, on_event=on_event,
-                                exclude_aus=comma_list(exclude_aus), label_videos=label_videos,
+                                exclude_aus=comma_list(exclude_aus), labels_file=labels_doc,
                                 command=" ".join(shlex.quote(a) for a in ["causalex", *sys.argv[1:]]))
     metrics = result.metrics
     console.print(_fold_table(result.folds, metrics["optimistic_selection"]))
