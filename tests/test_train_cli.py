@@ -164,7 +164,9 @@ def test_fold_table_marks_thresholds_the_rate_guard_moved():
 def test_bad_config_fails_before_the_output_folder_exists(corpus_dir, tmp_path):
     for doc, message in (({"optim": {"epochs": "three"}}, "OptimConfig.epochs must be a whole number"),
                          ({"decode": {"min_valid": 2}}, "min_valid is a share"),
-                         ({"model": {"graph_layer": "sparse"}}, "model config:")):
+                         ({"model": {"graph_layer": "sparse"}}, "model config (--config):"),
+                         ({"decode": 3}, "config section 'decode' must be an object"),
+                         ({"seed": 1.5}, "seed must be a whole number")):
         cfg = tmp_path / "bad.json"
         cfg.write_text(json.dumps(doc))
         out = tmp_path / "run"
@@ -172,6 +174,27 @@ def test_bad_config_fails_before_the_output_folder_exists(corpus_dir, tmp_path):
                                           "-o", str(out), "--graph", "none", "--device", "cpu", "--config", str(cfg)])
         assert result.exit_code == 2 and message in result.output, result.output
         assert not out.exists()
+    cfg.write_text(json.dumps({"graph": {"method": "ges"}}))  # checked before the folder even with --graph causal
+    result = CliRunner().invoke(app, ["train", str(corpus_dir), "--labels", str(corpus_dir / "labels.csv"),
+                                      "-o", str(out), "--device", "cpu", "--config", str(cfg)])
+    assert result.exit_code == 2 and "unknown method 'ges'" in result.output and not out.exists()
+
+
+def test_config_file_sets_protocol_and_seed_unless_the_command_line_does(corpus_dir, tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({**TINY, "seed": 5, "protocol": {**TINY["protocol"], "protocol": "kfold", "folds": 2,
+                                                               "final_model": False}}))
+    base = ["train", str(corpus_dir), "--labels", str(corpus_dir / "labels.csv"), "--graph", "none", "--device",
+            "cpu", "--config", str(cfg)]
+    result = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())["config"]
+    assert (saved["seed"], saved["protocol"]["protocol"], saved["protocol"]["folds"]) == (5, "kfold", 2)
+    assert not (tmp_path / "a" / "model.pt").exists()
+    result = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "b"), "--seed", "1", "--folds", "3"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "b" / "config.json").read_text())["config"]
+    assert (saved["seed"], saved["protocol"]["folds"]) == (1, 3)
 
 
 def test_run_that_finished_no_fold_is_replaced_and_no_validation_is_reported(corpus_dir, tmp_path):

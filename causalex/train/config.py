@@ -143,6 +143,9 @@ class ExperimentConfig:
         if unknown:
             raise ValueError(f"unknown config section(s) {', '.join(unknown)}; valid: "
                              f"{', '.join((*sections, 'decode', 'seed'))}")
+        for name in (*sections, "decode"):
+            if name in data and not isinstance(data[name], dict):
+                raise ValueError(f"config section {name!r} must be an object of fields, got {data[name]!r}")
         kwargs: dict[str, Any] = {}
         for name, cls_ in sections.items():
             if name in data:
@@ -150,7 +153,10 @@ class ExperimentConfig:
         if "decode" in data:
             kwargs["decode"] = DecodeConfig.from_dict(data["decode"])
         if "seed" in data:
-            kwargs["seed"] = int(data["seed"])
+            seed = data["seed"]
+            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+            kwargs["seed"] = seed
         return cls(**kwargs)
 
     def merged(self, overrides: dict[str, Any]) -> "ExperimentConfig":

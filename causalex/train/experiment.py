@@ -220,10 +220,12 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         leaked = sorted({subjects[v] for v in videos_seen_by_graph(graph, series)} & tested)
         if leaked:
             log.warning("%s", graph_leak_warning(graph_spec, leaked))
-    try:  # a bad model setting fails before the output folder is touched
+    try:  # a bad model or graph setting fails before the output folder is touched
         build_model(config.model, np.zeros((len(au_names), len(au_names)), np.float32))
     except (ValueError, TypeError) as exc:
-        raise InputError(f"model config: {exc}") from None
+        raise InputError(f"model config (--config): {exc}") from None
+    if needs_data(graph_spec):
+        config.graph.discovery_config().validate()
     run_doc = {"config": config.to_dict(), "graph_spec": graph_spec, "au_names": au_names,
                "videos": [s.video for s in series], "command": command}
     _start_dir(layout, run_doc, resume)

@@ -93,12 +93,14 @@ def train(
                                                         "fold from training subjects only; causal: FCI with the "
                                                         "FACS prior as background knowledge, <-> latent-cause "
                                                         "edges dropped, set by the config's graph section)."),
-    protocol: Protocol = typer.Option(Protocol.loso, "--protocol", help="loso (default), kfold or split."),
-    folds: int = typer.Option(5, "--folds", min=2, help="Folds of --protocol kfold."),
+    protocol: Optional[Protocol] = typer.Option(None, "--protocol", help="loso (the config's default), kfold or "
+                                                                         "split."),
+    folds: Optional[int] = typer.Option(None, "--folds", min=2, help="Folds of --protocol kfold (config default 5)."),
     test_subjects: str = typer.Option("", "--test-subjects", help="Comma-separated test subjects of --protocol split."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Training epochs (default from the config)."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same run)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed (same seed, same run; config "
+                                                                   "default 0)."),
     working_fps: Optional[float] = typer.Option(None, "--working-fps", min=1.0,
                                                 help="Frame rate every series is resampled to (default 30)."),
     fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
@@ -107,7 +109,9 @@ def train(
                                                                       '{"optim": {"lr": 0.001}} (keys: see '
                                                                       "--print-config)."),
     print_config: bool = typer.Option(False, "--print-config", callback=_print_config, is_eager=True,
-                                      help="Print the default config (every section and field, JSON) and exit."),
+                                      help="Print the default config (every section and field, JSON) and exit. "
+                                           "model.in_features follows the features, and the decode "
+                                           "thresholds are chosen on validation: setting them has no effect."),
     dynamic: bool = typer.Option(False, "--dynamic", help="Re-discover the AU graph per batch (fast FCI engine)."),
     select_on_test: bool = typer.Option(False, "--select-on-test",
                                         help="OPTIMISTIC: choose epoch and thresholds on the test subjects, as "
@@ -137,12 +141,17 @@ def train(
         config = ExperimentConfig().merged(overrides)
     except (ValueError, TypeError) as exc:
         raise InputError(f"{config_file}: {exc}") from None
-    config.seed = seed
-    config.protocol.protocol = protocol.value
-    config.protocol.folds = folds
-    config.protocol.test_subjects = comma_list(test_subjects)
-    config.protocol.select_on_test = select_on_test
-    config.protocol.final_model = not no_final
+    # options given on the command line win over --config; the others keep the config's value
+    if seed is not None:
+        config.seed = seed
+    if protocol is not None:
+        config.protocol.protocol = protocol.value
+    if folds is not None:
+        config.protocol.folds = folds
+    if test_subjects:
+        config.protocol.test_subjects = comma_list(test_subjects)
+    config.protocol.select_on_test = select_on_test or config.protocol.select_on_test
+    config.protocol.final_model = config.protocol.final_model and not no_final
     config.model.dynamic = dynamic or config.model.dynamic
     if threads is not None:
         config.optim.threads = threads
@@ -158,11 +167,11 @@ def train(
     all_series = load_series_inputs(series, fps=fps)
     labels_doc = read_labels_file(labels)
     all_labels = labels_doc.intervals
-    if select_on_test:
+    if config.protocol.select_on_test:
         err_console.print("[bold yellow]warning:[/] --select-on-test chooses the epoch and thresholds on the test "
                           "subjects: the scores are optimistic (published-paper protocol), not a fair estimate.")
     info(f"{len(all_series)} videos, {len(all_labels)} labelled intervals, graph {graph}, protocol "
-         f"{protocol.value}, device {torch_device}")
+         f"{config.protocol.protocol}, device {torch_device}")
 
     with progress() as bar:
         fold_task = bar.add_task("folds", total=None)
@@ -202,7 +211,7 @@ def train(
     if "graph_warning" in metrics:
         err_console.print(f"[bold yellow]warning:[/] {metrics['graph_warning']}")
     written = sorted(p.name for p in output.iterdir() if p.is_file() and not p.name.startswith("."))
-    info(f"wrote {output}/ ({', '.join(written)})" + ("; no deployment model (--no-final)" if no_final else ""))
+    info(f"wrote {output}/ ({', '.join(written)})" + ("; no deployment model (--no-final)" if not config.protocol.final_model else ""))
 
 
 def register(app: typer.Typer) -> None:
