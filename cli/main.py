@@ -57,13 +57,15 @@ def run() -> None:
         kinds = {cls.__name__ for cls in type(exc).__mro__}
         ctx = getattr(exc, "ctx", None)
         if "NoArgsIsHelpError" in kinds:
-            print(ctx.get_help() if ctx is not None else exc)
+            text = ctx.get_help() if ctx is not None else ""  # rich has printed the help already: then ""
+            if text:
+                print(text)
             code = 0
-        elif "UsageError" in kinds:
-            where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        elif "ClickException" in kinds:  # usage errors (exit 2) and click's other one-line failures
+            where = f" (see {ctx.command_path} --help)" if ctx is not None and "UsageError" in kinds else ""
             err_console.print(f"[bold red]error:[/] {escape(exc.format_message())}{escape(where)}", highlight=False,
                               soft_wrap=True)
-            code = EXIT_BAD_INPUT
+            code = getattr(exc, "exit_code", EXIT_BAD_INPUT)
         elif "Abort" in kinds:
             err_console.print("interrupted")
             code = 130

@@ -160,6 +160,8 @@ def test_a_new_report_removes_what_an_earlier_one_left(tmp_path):
     old.write_text("x")
     new.write_text("y")
     (out / "reliance_in_domain.png").write_bytes(b"png")
+    (out / "my_figure.png").write_bytes(b"png")  # the user's own file: kept
     check_report_folder(out)  # an earlier report may be replaced
     _remove_stale(out, {"new": new, "report.json": out / "report.json"})
-    assert sorted(p.name for p in out.rglob("*") if p.is_file()) == ["none_seed0_in_domain.csv", "report.json"]
+    assert sorted(p.name for p in out.rglob("*") if p.is_file()) == ["my_figure.png", "none_seed0_in_domain.csv",
+                                                                     "report.json"]

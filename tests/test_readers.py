@@ -260,11 +260,15 @@ def test_openface_fps_estimate_is_not_fooled_by_millisecond_rounding(tmp_path):
     assert read_openface_csv(path).fps == 30.0
 
 
-def test_openface_given_fps_overrides_timestamps_with_a_warning(caplog):
+def test_openface_given_fps_overrides_timestamps_with_a_warning(caplog, monkeypatch):
+    import causalex.readers.openface as openface
+
+    monkeypatch.setattr(openface, "_WARNED_RATES", set())
     # this real file's timestamps advance 1 ms per frame (OpenFace on an image folder): the given rate wins
     with caplog.at_level("WARNING", logger="causalex"):
         s = read_openface_csv(DATA / "openface_full_header.csv", fps=30)
-    assert s.fps == 30 and "timestamps give 1000 fps; using the 30 fps passed" in caplog.text
+        read_openface_csv(DATA / "openface_full_header.csv", fps=30)  # a folder of such files: one warning
+    assert s.fps == 30 and caplog.text.count("timestamps give 1000 fps; using the 30 fps passed") == 1
     caplog.clear()
     with caplog.at_level("WARNING", logger="causalex"):
         read_openface_csv(DATA / "openface_full_header.csv", fps=1000)

@@ -91,6 +91,12 @@ def test_spot_cli_threshold_method_needs_no_model(inputs, tmp_path):
     assert any(p.type == "macro" and 90 <= p.apex <= 160 for p in preds)
 
 
+def test_spot_refuses_to_write_into_the_model_folder(model_dir, inputs):
+    out = model_dir / "predictions.csv"
+    result = CliRunner().invoke(app, ["spot", str(model_dir), str(inputs / "va.parquet"), "-o", str(out)])
+    assert result.exit_code == 2 and "is inside the model folder" in result.output and not out.exists()
+
+
 def test_spot_cli_missing_model_and_arguments(inputs, tmp_path):
     out = tmp_path / "pred.csv"
     result = CliRunner().invoke(app, ["spot", str(tmp_path / "nomodel"), str(inputs / "va.parquet"), "-o", str(out)])
@@ -132,10 +138,15 @@ def test_spot_never_replaces_an_input_or_a_labels_file(model_dir, inputs, tmp_pa
     series_file = inputs / "vb.csv"
     result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(series_file), "-o", str(series_file)])
     assert result.exit_code == 2 and "is also an input" in result.output
+    both = tmp_path / "both.png"
+    result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o", str(both),
+                                      "--plot", str(tmp_path / "." / "both.png")])
+    assert result.exit_code == 2 and "same file" in result.output and not both.exists()
+    gt = inputs / "megc_truth.csv"  # a labels CSV without a subject column still is not a predictions file
+    gt.write_text("video,onset,apex,offset,type,emotion\nva,100,120,150,macro,positive\n")
+    result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o", str(gt)])
+    assert result.exit_code == 2 and "is not a predictions CSV" in result.output
     out = tmp_path / "pred.csv"
-    result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o", str(out),
-                                      "--plot", str(out)])
-    assert result.exit_code == 2 and "same file" in result.output and not out.exists()
     for _ in range(2):  # a predictions CSV may be replaced by the next run
         result = CliRunner().invoke(app, ["spot", "--method", "threshold", str(inputs / "va.parquet"), "-o", str(out)])
         assert result.exit_code == 0, result.output

@@ -162,7 +162,8 @@ def report_markdown(doc: dict[str, Any]) -> str:
 
 
 REPORT_FILE = "report.json"
-REPORT_SUBFOLDERS = ("predictions", "graphs")
+REPORT_OUTPUTS = ("predictions/*.csv", "graphs/*.json", "bias_bars.png", "graph_diff.png", "reliance_*.png",
+                  "timeline_*.png")  # what write_report may write besides report.json / report.md
 
 
 def check_report_folder(out_dir: str | os.PathLike) -> None:
@@ -185,12 +186,10 @@ def check_report_folder(out_dir: str | os.PathLike) -> None:
 
 
 def _remove_stale(out: Path, written: dict[str, Path]) -> None:
-    """Delete what an earlier report left in ``out`` that this one did not write (its predictions, graphs
-    and plots), so the folder never mixes two studies."""
+    """Delete what an earlier report wrote in ``out`` (`REPORT_OUTPUTS`) that this one did not, so the folder
+    never mixes two studies; files of other names are left alone."""
     keep = {p.resolve() for p in written.values()}
-    stale = [p for sub in REPORT_SUBFOLDERS if (out / sub).is_dir() for p in (out / sub).iterdir()]
-    stale += list(out.glob("*.png"))
-    for path in stale:
+    for path in (p for pattern in REPORT_OUTPUTS for p in out.glob(pattern)):
         if path.is_file() and path.resolve() not in keep:
             path.unlink()
             log.info("removed %s (left by an earlier report)", path)

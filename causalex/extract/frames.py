@@ -30,11 +30,15 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".
 _NUMBER_RE = re.compile(r"(\d+)")
 
 
+_WARNED_RATES: set[tuple[float, float]] = set()
+
+
 def frame_stride(source_fps: float, fps: float | None) -> int:
     """Keep every ``stride``-th frame to go from ``source_fps`` down to about ``fps`` (1 if ``fps`` is None)."""
     if fps is None:
         return 1
-    if fps > source_fps * 1.01:
+    if fps > source_fps * 1.01 and (fps, source_fps) not in _WARNED_RATES:
+        _WARNED_RATES.add((fps, source_fps))  # once per rate pair, not once per video of a batch
         log.warning("--fps %g is above the source's %g fps: frames are only ever dropped, never made up; keeping "
                     "every frame (%g fps)", fps, source_fps, source_fps)
     if fps >= source_fps:

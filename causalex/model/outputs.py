@@ -7,13 +7,10 @@ The emotion head predicts one logit per emotion class (MEGC: negative, positive,
 
 from __future__ import annotations
 
-from causalex.labels import EMOTION_TO_MEGC, EXPRESSION_TYPES, MEGC_EMOTIONS, to_megc_emotion  # noqa: F401
+from causalex.labels import EXPRESSION_TYPES, MEGC_EMOTIONS, to_megc_emotion  # noqa: F401 (MEGC_EMOTIONS re-exported)
 
 SPOT_KINDS = ("onset", "offset", "apex", "inside")
 SPOT_CHANNELS = tuple(f"{t}_{k}" for t in EXPRESSION_TYPES for k in SPOT_KINDS)
-# Dataset emotion words mapped to the MEGC classes: the one table of causalex.labels (CAS(ME)^2, SAMM, CASME II
-# and CAS(ME)^3 spellings), shared with the annotation readers and the evaluation.
-DEFAULT_EMOTION_ALIASES = EMOTION_TO_MEGC
 
 
 def channel_index(expression_type: str, kind: str) -> int:

@@ -160,6 +160,9 @@ def _choose_face(numeric, face_id: int | None, path) -> tuple[int | None, int]:
     return int(face_id), len(faces)
 
 
+_WARNED_RATES: set[tuple[float, float]] = set()
+
+
 def _check_given_fps(df, path, fps: float) -> None:
     """Warn when a given frame rate contradicts the file's own timestamps (more than 2% apart).
 
@@ -169,7 +172,8 @@ def _check_given_fps(df, path, fps: float) -> None:
     if "timestamp" not in df.columns:
         return
     carried = fps_from_timestamps(df["frame"].to_numpy(np.float64), df["timestamp"].to_numpy(np.float64))
-    if carried is not None and abs(carried - fps) > 0.02 * carried:
+    if carried is not None and abs(carried - fps) > 0.02 * carried and (carried, fps) not in _WARNED_RATES:
+        _WARNED_RATES.add((carried, fps))  # once per rate pair, not once per file of a folder
         log.warning("%s: its timestamps give %g fps; using the %g fps passed instead (times in seconds follow it)",
                     path, carried, fps)
 

@@ -7,23 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from causalex.errors import input_error
 from causalex.fileio import atomic_write
+from causalex.viz import plot_format
 
 _COLOURS = {"micro": "tab:red", "macro": "tab:blue"}
-PLOT_FORMATS = ("png", "pdf", "svg")
-
-
-def plot_format(path: str | os.PathLike) -> str:
-    """Image format of a plot path from its suffix (png, pdf or svg).
-
-    Raises:
-        InputError: another suffix.
-    """
-    fmt = Path(path).suffix.lower().lstrip(".")
-    if fmt not in PLOT_FORMATS:
-        raise input_error(path, f"plot must be a {', '.join('.' + f for f in PLOT_FORMATS)} file")
-    return fmt
 
 
 def plot_score_tracks(tracks: list, path: str | os.PathLike, max_videos: int = 12, title: str = "") -> Path:

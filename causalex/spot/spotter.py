@@ -132,12 +132,16 @@ class ModelSpotter:
         """Shortest input the model takes: one training window, seconds."""
         return float(self.bundle.config.data.window_s)
 
+    def is_too_short(self, series: AUSeries) -> bool:
+        """Whether ``series`` lasts less than `min_duration_s`."""
+        return series.duration_s + 1e-9 < self.min_duration_s
+
     def check_inputs(self, series: list[AUSeries]) -> None:
         """Raise `InputError` before any work when a series lacks a model AU or is too short."""
         cfg = self.bundle.config
         for s in series:
             missing = [a for a in self.bundle.au_names if a not in s.au_names]
-            if missing or s.duration_s + 1e-9 < cfg.data.window_s:
+            if missing or self.is_too_short(s):
                 prepare_video(s, self.bundle.au_names, cfg.data, cfg.features)  # raises the clear message
 
     def spot(self, series: list[AUSeries]) -> list[Interval]:
@@ -157,6 +161,10 @@ class TrackedThresholdSpotter(ThresholdSpotter):
     """`ThresholdSpotter` that also returns score tracks (same interface as `ModelSpotter`)."""
 
     min_duration_s = 0.0  # any length
+
+    def is_too_short(self, series: AUSeries) -> bool:
+        """Never: the threshold spotter takes any length."""
+        return False
 
     def check_inputs(self, series: list[AUSeries]) -> None:
         """Nothing to check: the threshold spotter takes any AU set and length."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from causalex.fileio import atomic_write
 from causalex.graph import AUGraph, GraphEdge, display_edges, stability_threshold
+from causalex.viz import plot_format
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,6 @@ def plot_graph(graph: AUGraph, path: str | os.PathLike | None = None, *, title: 
     if path is not None:
         path = Path(path)
         with atomic_write(path) as tmp:
-            fig.savefig(tmp, dpi=150, format="png")
+            fig.savefig(tmp, dpi=150, format=plot_format(path))
         log.debug("wrote graph plot %s", path)
     return fig

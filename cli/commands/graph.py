@@ -128,7 +128,7 @@ def diff(
 @handle_errors
 def plot(
     graph_file: Path = typer.Argument(..., help="Graph JSON file."),
-    output: Path = typer.Option(..., "-o", "--output", help="PNG file to write."),
+    output: Path = typer.Option(..., "-o", "--output", help="Figure to write (.png, .pdf or .svg)."),
     hide_dropped: bool = typer.Option(False, "--hide-dropped", help="Draw only the edges the model uses."),
     all_edges: bool = typer.Option(False, "--all-edges", help="Also draw edges below the bootstrap stability "
                                                                "threshold (hidden by default)."),
@@ -143,10 +143,10 @@ def plot(
     from causalex.errors import InputError
     from causalex.fileio import check_output_file
     from causalex.graph import AUGraph
+    from causalex.viz import plot_format
     from causalex.viz.graph_plot import plot_graph
 
-    if output.suffix.lower() != ".png":
-        raise InputError(f"{output}: plot output must be a .png file")
+    plot_format(output)  # png, pdf or svg
     check_output_file(output, [graph_file])
     graph = AUGraph.load(graph_file)
     plot_graph(graph, output, title=title, show_dropped=not hide_dropped, show_unstable=all_edges)

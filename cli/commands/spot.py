@@ -57,7 +57,7 @@ def _check_replaceable(output: Path) -> None:
     if output.is_file() and output.stat().st_size > 0:
         with output.open(encoding="utf-8", errors="replace") as fh:
             header = fh.readline().strip().lstrip("\ufeff")
-        if not header.startswith(",".join(PREDICTION_COLUMNS[:5])):
+        if not header.startswith(",".join(PREDICTION_COLUMNS[:6])):  # score included: labels have none
             raise input_error(output, "exists and is not a predictions CSV (labels?); remove it or choose "
                                       "another output path")
 
@@ -100,6 +100,10 @@ def spot(
         if len(paths) < 2:
             raise InputError("spot needs a MODEL and at least one INPUT (or --method threshold with inputs only)")
         model_path, inputs = paths[0], paths[1:]
+        model_dir = model_path if model_path.is_dir() else model_path.parent  # (a missing model fails below)
+        if model_path.exists() and model_dir.resolve() in output.resolve().parents:
+            raise InputError(f"{output}: is inside the model folder {model_dir}, whose files training wrote; "
+                             "choose another output path")
         try:
             torch_device = resolve_device(device)
         except ValueError as exc:
@@ -111,18 +115,18 @@ def spot(
         err_console.print("[bold yellow]note:[/] --method threshold runs an UNTRAINED threshold spotter "
                           "(robust AU activity): a baseline, not the trained model.")
     if plot is not None:
-        from causalex.spot.plot import plot_format
+        from causalex.viz import plot_format
 
         plot_format(plot)  # a bad suffix fails before any work
     for out in (output, plot):
         if out is not None:
             check_output_file(out, [p for p in paths if p.is_file()])
     _check_replaceable(output)
-    if plot is not None and plot.absolute() == output.absolute():
+    if plot is not None and plot.resolve() == output.resolve():
         raise InputError(f"{plot}: --plot and -o name the same file")
     series = _load_inputs(inputs, fps)
     if skip_short:
-        short = [s for s in series if s.duration_s + 1e-9 < spotter.min_duration_s]
+        short = [s for s in series if spotter.is_too_short(s)]
         if short and len(short) == len(series):
             raise InputError(f"every input is shorter than the model's {spotter.min_duration_s:g} s window "
                              f"(e.g. {short[0].video}: {short[0].duration_s:.2f} s)")

@@ -49,8 +49,12 @@ def _overrides(config_file: Optional[Path]) -> dict:
 
 
 def _fold_table(records: list[dict], optimistic: bool) -> Table:
+    unselected = sum(1 for r in records if not r["selection"].startswith(("test", "inner")))
     title = "per-fold results" + (" (epoch/thresholds chosen on TEST subjects: optimistic)" if optimistic else
                                   " (epoch/thresholds chosen on inner-validation subjects)")
+    if unselected:
+        title += (f"; {unselected} fold(s) without inner-validation subjects (val 0): last epoch, configured "
+                  "thresholds")
     guarded = any(r.get("val_guarded") for r in records)
     table = Table(title=title, title_justify="left",
                   caption="* the rate guard (protocol.max_pred_ratio) moved this threshold" if guarded else None,
