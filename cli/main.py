@@ -48,6 +48,23 @@ for _info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.nam
         _module.register(app)
 
 
+def _short_help(doc: str) -> str:
+    """First paragraph of a docstring on one line (what command lists show; hard line breaks dropped)."""
+    return " ".join(doc.strip().split("\n\n", 1)[0].split())
+
+
+def _set_short_helps(typer_app: typer.Typer) -> None:
+    """Give every command (and group command) without one a one-line short help from its docstring."""
+    for info in typer_app.registered_commands:
+        if info.short_help is None and info.callback is not None and info.callback.__doc__:
+            info.short_help = _short_help(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        _set_short_helps(group.typer_instance)
+
+
+_set_short_helps(app)
+
+
 def run() -> None:
     """Console-script entry point: usage errors (a missing argument, an unknown option) are one line on
     stderr with exit code 2, like every other bad input."""
