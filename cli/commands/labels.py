@@ -93,13 +93,16 @@ def show(
 
     Example: causalex labels show labels.csv --fps 30
     """
-    from causalex.labels import read_labels_csv
+    from causalex.labels import read_labels_file
 
     if fps is not None and not fps > 0:
         raise InputError(f"--fps must be positive, got {fps}")
-    intervals = read_labels_csv(labels)
-    info(f"{labels}: {len(intervals)} intervals, {len({iv.video for iv in intervals})} videos, "
-         f"{len({iv.subject for iv in intervals if iv.subject})} subjects")
+    doc = read_labels_file(labels)
+    intervals = doc.intervals
+    quiet = sorted(set(doc.videos) - {iv.video for iv in intervals})
+    info(f"{labels}: {len(intervals)} intervals, {len(doc.videos)} videos"
+         + (f" ({len(quiet)} listed without any expression)" if quiet else "")
+         + f", {len({s for s in doc.videos.values() if s})} subjects")
     for title, key in (("type", lambda iv: iv.type), ("emotion", lambda iv: iv.emotion or "(none)"),
                        ("subject", lambda iv: iv.subject or "(none)")):
         table = Table(title=f"per {title}", title_justify="left")
