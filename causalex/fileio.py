@@ -60,11 +60,11 @@ def atomic_write(path: str | os.PathLike, suffix: str | None = None) -> Iterator
         raise
 
 
-def check_output_file(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> None:
+def check_output_file(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | None] = ()) -> None:
     """Check, before any work, that a file can be written at ``path`` without harming an input.
 
-    Refuses a path that is a folder, that is one of ``inputs`` (the command would overwrite what it
-    reads), or whose folder cannot be created or written to (probed by creating and removing a
+    Refuses a path that is a folder, that is one of the ``inputs`` files (the command would overwrite
+    what it reads; folders, missing paths and None among them are ignored), or whose folder cannot be created or written to (probed by creating and removing a
     temporary file in the nearest existing folder, so read-only mounts and permissions are caught).
 
     Raises:
@@ -75,8 +75,7 @@ def check_output_file(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
         raise input_error(path, "is a folder; give a file path to write")
     if path.exists():
         for item in inputs:
-            item = Path(item)
-            if item.exists() and item.is_file() and os.path.samefile(item, path):
+            if item is not None and Path(item).is_file() and os.path.samefile(item, path):
                 raise input_error(path, "is also an input of this command; writing there would overwrite it, "
                                         "choose another output path")
     folder = path.parent.absolute()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +27,7 @@ from causalex.graph import AUGraph
 from causalex.labels import Interval, LabelsFile, group_by_video, write_predictions_csv
 from causalex.metrics import error_breakdown, evaluate_predictions, evaluate_spotting
 from causalex.model.network import build_model
+from causalex.readers import with_label_subjects
 from causalex.series import AUSeries, without_aus
 from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
@@ -205,7 +206,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     layout = ModelDirLayout(Path(output_dir))
     subjects = check_inputs(series, labels, labels_path, labels_file.videos if labels_file else None,
                             labels_file.rows if labels_file else None)
-    series = [s if s.subject == subjects[s.video] else replace(s, subject=subjects[s.video]) for s in series]
+    series = with_label_subjects(series, subjects)  # videos listed without expressions get theirs
     au_names = series_au_names(graph_spec, series)
     if exclude_aus:
         au_names = without_aus(au_names, exclude_aus)

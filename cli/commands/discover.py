@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{'--inside-expressions' if inside_expressions else '--per type'} needs labels "
                              f"(pass --labels LABELS.csv)")
         if per == "dataset":
-            check_output_file(output, [p for p in [*series, labels] if p is not None and p.is_file()])
+            check_output_file(output, [*series, labels])
         au_names = list(comma_list(aus)) or None
         start = time.perf_counter()
         corpus = load_series_inputs(series, fps=fps)

@@ -211,7 +211,7 @@ def build(
 
     if variant not in GRAPH_VARIANTS:
         raise InputError(f"unknown graph variant {variant!r}; valid: {', '.join(GRAPH_VARIANTS)}")
-    check_output_file(output, [p for p in [*(series or []), labels] if p is not None and p.is_file()])
+    check_output_file(output, [*(series or []), labels])
     if not series:
         if variant in ("causal", "cooccurrence"):
             raise InputError(f"the {variant} graph needs AU series (pass files or folders)")

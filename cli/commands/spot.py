@@ -120,7 +120,7 @@ def spot(
         plot_format(plot)  # a bad suffix fails before any work
     for out in (output, plot):
         if out is not None:
-            check_output_file(out, [p for p in paths if p.is_file()])
+            check_output_file(out, paths)
     _check_replaceable(output)
     if plot is not None and plot.resolve() == output.resolve():
         raise InputError(f"{plot}: --plot and -o name the same file")
