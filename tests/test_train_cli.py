@@ -115,6 +115,18 @@ def test_graph_file_discovered_on_test_subjects_is_flagged(corpus_dir, tmp_path)
     assert "graph_saw_test_subjects" not in json.loads((tmp_path / "prior" / "metrics.json").read_text())
 
 
+def _interrupted_run(series, labels, config, out, at: str) -> None:
+    """Run the experiment with graph none and interrupt it (KeyboardInterrupt) at the first event of kind ``at``."""
+    import torch
+
+    def stop(event):
+        if event["kind"] == at:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(series, labels, config, "none", out, torch.device("cpu"), on_event=stop)
+
+
 def test_interrupted_run_resumes(corpus_dir, tmp_path):
     import torch
 
@@ -124,12 +136,7 @@ def test_interrupted_run_resumes(corpus_dir, tmp_path):
                                                              "final_model": False}})
     out = tmp_path / "run"
 
-    def stop_after_first_fold(event):
-        if event["kind"] == "fold_done":
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_experiment(series, labels, config, "none", out, torch.device("cpu"), on_event=stop_after_first_fold)
+    _interrupted_run(series, labels, config, out, at="fold_done")
     assert (out / ".resume").is_dir() and not (out / "metrics.json").exists()
     with pytest.raises(InputError, match="pass --resume"):
         run_experiment(series, labels, config, "none", out, torch.device("cpu"))
@@ -209,12 +216,7 @@ def test_run_that_finished_no_fold_is_replaced_and_no_validation_is_reported(cor
     config = ExperimentConfig().merged({**TINY, "protocol": {"final_model": False}})
     out = tmp_path / "run"
 
-    def stop_before_training(event):
-        if event["kind"] == "fold_start":
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_experiment(series, labels, config, "none", out, torch.device("cpu"), on_event=stop_before_training)
+    _interrupted_run(series, labels, config, out, at="fold_start")  # before any training
     assert [p.name for p in (out / ".resume").iterdir()] == ["run.json"]
     result = run_experiment(series, labels, config.merged({"seed": 4}), "none", out, torch.device("cpu"))
     assert result.metrics["selection"].startswith("none (no inner-validation subject")

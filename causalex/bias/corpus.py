@@ -17,7 +17,7 @@ from pathlib import Path
 
 from causalex.errors import input_error
 from causalex.labels import Interval, read_labels_file
-from causalex.readers import collect_series_files, load_series_inputs, sniff_csv_kind
+from causalex.readers import collect_series_files, load_series_inputs, sniff_csv_kind, with_label_subjects
 from causalex.readers.openface import AU_INTENSITY_COLUMN
 from causalex.readers.pyfeat import PYFEAT_AU_COLUMN
 from causalex.series import SERIES_SUFFIX, AUSeries
@@ -123,14 +123,11 @@ class CorpusSource:
         doc = read_labels_file(self.labels_path)
         labels = doc.intervals
         check_labels_match(series, labels, self.labels_path, doc.rows)
-        subject_of = {**{v: s for v, s in doc.videos.items() if s}, **{iv.video: iv.subject for iv in labels if iv.subject}}
         out = []
-        for s in series:
-            subject = s.subject or subject_of.get(s.video, "")
-            if not subject:
+        for s in with_label_subjects(series, doc.videos):  # the labels' subject of every row, empty rows too
+            if not s.subject:
                 log.warning("%s: video %s has no subject and no label; it is its own subject", self.name, s.video)
-                subject = s.video
-            out.append(replace(s.select(au_names), subject=subject))
+            out.append(replace(s.select(au_names), subject=s.subject or s.video))
         log.info("%s: %d videos, %d subjects, %d expressions", self.name, len(out), len({s.subject for s in out}),
                  len(labels))
         return Corpus(name=self.name, series=out, labels=labels, labels_path=str(self.labels_path))
