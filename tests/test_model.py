@@ -1,5 +1,7 @@
 """Shapes and equivalences of the spotting network (graph layers, temporal head, chunked inference)."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -232,3 +234,38 @@ def test_dynamic_graph_is_rediscovered_from_the_batch():
     model = build_model(ModelConfig(node_hidden=4, temporal_channels=8, dilations=(1,), dynamic=True), np.zeros((K, K)))
     out = model(torch.from_numpy(x[:, :50]), adj)
     assert out["spot"].shape == (1, 50, 8)
+
+
+def test_dynamic_background_forbids_edges_outside_the_facs_prior():
+    pytest.importorskip("causalex.discover.engines")
+    from causalex.discover.facs_prior import facs_pairs
+    from causalex.model.dynamic_graph import discover_adjacency
+
+    names = ["AU01", "AU02", "AU12", "AU25"]  # AU01 - AU02 is a FACS pair, AU01 - AU25 is not
+    assert ("AU01", "AU02") in facs_pairs(names) and ("AU01", "AU25") not in facs_pairs(names)
+    rng = np.random.default_rng(1)
+    n = 600
+    x = np.zeros((1, n, 4, 4), np.float32)
+    x[..., 0] = rng.normal(size=(1, n, 4))
+    x[0, :, 1, 0] = 0.9 * x[0, :, 0, 0] + 0.3 * rng.normal(size=n)  # AU01 -> AU02
+    x[0, :, 3, 0] = 0.9 * x[0, :, 0, 0] + 0.3 * rng.normal(size=n)  # AU01 -> AU25
+    x[..., 3] = 1.0
+    base = dict(dynamic=True, dynamic_policy="keep-all", dynamic_max_frames=600, dynamic_alpha=1e-4)
+    free = discover_adjacency(torch.from_numpy(x), names, ModelConfig(**base))
+    facs = discover_adjacency(torch.from_numpy(x), names, ModelConfig(**base, dynamic_background="facs"))
+    assert free[0, 3] + free[3, 0] > 0 and facs[0, 3] + facs[3, 0] == 0  # forbidden by the prior
+    assert facs[0, 1] + facs[1, 0] > 0  # the prior's own pair stays
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("dynamic_method", "ges", "unknown dynamic_method 'ges'"),
+    ("dynamic_background", "emfacs", "unknown dynamic_background 'emfacs'"),
+    ("dynamic_policy", "strict", "unknown debiasing policy 'strict'"),
+    ("dynamic_alpha", 1.5, "dynamic_alpha must be in (0, 1)"),
+])
+def test_dynamic_settings_are_checked_when_the_model_is_built(field, value, message):
+    pytest.importorskip("causalex.discover.engines")
+    cfg = ModelConfig(dynamic=True, **{field: value})
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build_model(cfg, np.zeros((K, K)))
+    build_model(ModelConfig(dynamic=False, **{field: value}), np.zeros((K, K)))  # only checked when used

@@ -53,7 +53,8 @@ def discover_adjacency(x: Tensor, node_names: list[str], config: ModelConfig) ->
     Args:
         x: node features of the batch.
         node_names: the K AU names (for the debiasing rule).
-        config: model config (``dynamic_alpha``, ``dynamic_method``, ``dynamic_policy``, ``dynamic_max_frames``).
+        config: model config (``dynamic_alpha``, ``dynamic_method``, ``dynamic_policy``, ``dynamic_background``,
+            ``dynamic_max_frames``).
 
     Returns:
         Adjacency ``[K, K]`` float32 on ``x``'s device (all zeros when the batch has too few valid frames).
@@ -67,6 +68,7 @@ def discover_adjacency(x: Tensor, node_names: list[str], config: ModelConfig) ->
     try:
         from causalex.discover.debias import debias_edges
         from causalex.discover.engines import discover_pag_from_corr
+        from causalex.discover.facs_prior import facs_background
     except ImportError as exc:  # pragma: no cover - depends on the discover package
         raise RuntimeError(f"the dynamic graph option needs causalex.discover.engines ({exc})") from exc
     k = x.shape[2]
@@ -74,7 +76,33 @@ def discover_adjacency(x: Tensor, node_names: list[str], config: ModelConfig) ->
     if n < k + 3:
         log.debug("dynamic graph: only %d valid frames, using no edges", n)
         return torch.zeros(k, k, device=x.device)
+    background = facs_background(list(node_names)) if config.dynamic_background == "facs" else None
     pag = discover_pag_from_corr(corr, n, method=config.dynamic_method, alpha=config.dynamic_alpha,
-                                 node_names=list(node_names))
+                                 background=background, node_names=list(node_names))
     _, adjacency = debias_edges(list(node_names), pag.to_graph_edges(), policy=config.dynamic_policy)
     return torch.as_tensor(adjacency.astype(np.float32), device=x.device)
+
+
+DYNAMIC_METHODS = ("fci", "pc")
+DYNAMIC_BACKGROUNDS = ("none", "facs")
+
+
+def check_dynamic_settings(config: ModelConfig) -> None:
+    """Refuse unknown per-batch discovery settings up front (not at the first batch).
+
+    Raises:
+        ValueError: unknown ``dynamic_method``, ``dynamic_policy`` or ``dynamic_background``, or
+            ``dynamic_alpha`` outside (0, 1) or ``dynamic_max_frames`` below 10.
+    """
+    from causalex.discover.debias import check_policy
+
+    if config.dynamic_method not in DYNAMIC_METHODS:
+        raise ValueError(f"unknown dynamic_method {config.dynamic_method!r}; valid: {', '.join(DYNAMIC_METHODS)}")
+    if config.dynamic_background not in DYNAMIC_BACKGROUNDS:
+        raise ValueError(f"unknown dynamic_background {config.dynamic_background!r}; "
+                         f"valid: {', '.join(DYNAMIC_BACKGROUNDS)}")
+    check_policy(config.dynamic_policy)
+    if not 0.0 < config.dynamic_alpha < 1.0:
+        raise ValueError(f"dynamic_alpha must be in (0, 1), got {config.dynamic_alpha}")
+    if config.dynamic_max_frames < 10:
+        raise ValueError(f"dynamic_max_frames must be at least 10, got {config.dynamic_max_frames}")

@@ -56,6 +56,10 @@ class SpottingNet(nn.Module):
                 layer.zero_messages()
         if config.readout not in READOUTS:
             raise ValueError(f"unknown readout {config.readout!r}; valid: {', '.join(READOUTS)}")
+        if config.dynamic:
+            from causalex.model.dynamic_graph import check_dynamic_settings  # imports causalex.discover
+
+            check_dynamic_settings(config)
         self.readout = nn.Linear(k * h if config.readout == "flatten" else h, d)
         self.temporal = TemporalHead(d, config.temporal_kernel, tuple(config.dilations), config.dropout)
         self.spot_head = nn.Conv1d(d, len(SPOT_CHANNELS), 1)
