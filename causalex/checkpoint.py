@@ -185,6 +185,20 @@ def check_versions(path: str | os.PathLike, saved: dict[str, str]) -> None:
         log.warning("%s: library versions differ from training (%s)", path, ", ".join(diffs))
 
 
+# Config fields added after checkpoints were first written, with the value that gives the behaviour those
+# older checkpoints were trained with (a missing key would otherwise take today's default).
+LEGACY_FIELD_VALUES: dict[tuple[str, str], Any] = {("model", "dynamic_background"): "none"}
+
+
+def _with_legacy_fields(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` (a checkpoint's, always complete when written) with fields it predates set to their old meaning."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in config.items()}
+    for (section, key), value in LEGACY_FIELD_VALUES.items():
+        if isinstance(out.get(section), dict):
+            out[section].setdefault(key, value)
+    return out
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> ModelBundle:
     """Read and check a checkpoint written by `save_checkpoint`.
 
@@ -195,7 +209,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     payload = _read_payload(path, CHECKPOINT_FORMAT, map_location)
     check_versions(path, payload.get("versions", {}))
     try:
-        config = ExperimentConfig.from_dict(payload["config"])
+        config = ExperimentConfig.from_dict(_with_legacy_fields(payload["config"]))
         decode = DecodeConfig.from_dict(payload["decode"])
         graph = _graph_from_doc(payload["graph"])
         au_names = [str(a) for a in payload["au_names"]]

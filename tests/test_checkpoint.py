@@ -117,3 +117,16 @@ def test_training_state_round_trip(tmp_path):
     assert back["epoch"] == 2 and torch.equal(back["model"]["w"], torch.ones(2))
     with pytest.raises(InputError, match="not a causalex checkpoint"):
         ckpt.load_training_state(ckpt.save_checkpoint(tmp_path / "m.pt", _bundle()))
+
+
+def test_checkpoint_older_than_a_config_field_keeps_its_old_meaning(tmp_path):
+    config = ExperimentConfig().merged({"model": {"node_hidden": 4, "temporal_channels": 8, "dilations": [1, 2],
+                                                  "dynamic": True, "dynamic_policy": "conservative"}})
+    path = ckpt.save_checkpoint(tmp_path / "m.pt", _bundle(config=config))
+    assert ckpt.load_checkpoint(path).config.model.dynamic_background == "facs"  # today's default, as saved
+    payload = torch.load(path, weights_only=True)
+    del payload["config"]["model"]["dynamic_background"]  # written before the field existed
+    torch.save(payload, path)
+    loaded = ckpt.load_checkpoint(path)
+    assert loaded.config.model.dynamic_background == "none"  # what it was trained with
+    assert loaded.config.model.dynamic_policy == "conservative"

@@ -225,7 +225,8 @@ def test_dynamic_graph_is_rediscovered_from_the_batch():
     x[0, :, 2, 0] = 0.9 * x[0, :, 1, 0] + 0.3 * rng.normal(size=n)  # and node 1 drives node 2
     x[..., 3] = 1.0
     names = [f"AU{i:02d}" for i in range(1, K + 1)]
-    cfg = ModelConfig(dynamic=True, dynamic_policy="keep-all", dynamic_max_frames=600, dynamic_alpha=1e-4)
+    cfg = ModelConfig(dynamic=True, dynamic_policy="keep-all", dynamic_background="none", dynamic_max_frames=600,
+                      dynamic_alpha=1e-4)
     adj = discover_adjacency(torch.from_numpy(x), names, cfg)
     assert adj.shape == (K, K)
     assert adj[0, 1] + adj[1, 0] > 0 and adj[1, 2] + adj[2, 1] > 0  # the chain is found
@@ -251,7 +252,7 @@ def test_dynamic_background_forbids_edges_outside_the_facs_prior():
     x[0, :, 3, 0] = 0.9 * x[0, :, 0, 0] + 0.3 * rng.normal(size=n)  # AU01 -> AU25
     x[..., 3] = 1.0
     base = dict(dynamic=True, dynamic_policy="keep-all", dynamic_max_frames=600, dynamic_alpha=1e-4)
-    free = discover_adjacency(torch.from_numpy(x), names, ModelConfig(**base))
+    free = discover_adjacency(torch.from_numpy(x), names, ModelConfig(**base, dynamic_background="none"))
     facs = discover_adjacency(torch.from_numpy(x), names, ModelConfig(**base, dynamic_background="facs"))
     assert free[0, 3] + free[3, 0] > 0 and facs[0, 3] + facs[3, 0] == 0  # forbidden by the prior
     assert facs[0, 1] + facs[1, 0] > 0  # the prior's own pair stays

@@ -116,7 +116,11 @@ def train(
                                       help="Print the default config (every section and field, JSON) and exit. "
                                            "model.in_features follows the features, and the decode "
                                            "thresholds are chosen on validation: setting them has no effect."),
-    dynamic: bool = typer.Option(False, "--dynamic", help="Re-discover the AU graph per batch (fast FCI engine)."),
+    dynamic: bool = typer.Option(False, "--dynamic",
+                                 help="Re-discover the AU graph per batch, and per video when spotting, as "
+                                      "Causal-Ex does (fast FCI engine; FACS background and lenient policy by "
+                                      "default, model.dynamic_* in --config). Measured no better than the "
+                                      "per-fold graph (README)."),
     select_on_test: bool = typer.Option(False, "--select-on-test",
                                         help="OPTIMISTIC: choose epoch and thresholds on the test subjects, as "
                                              "published papers do (flagged in all outputs)."),
