@@ -182,6 +182,12 @@ def adjacency_from_edges(nodes: list[str], edges: list[GraphEdge]) -> np.ndarray
     return adj
 
 
+def linked_pairs(graph: AUGraph) -> int:
+    """Number of unordered AU pairs the adjacency links (in either direction)."""
+    adj = np.asarray(graph.adjacency) != 0
+    return int(np.count_nonzero(np.triu(adj | adj.T, k=1)))
+
+
 def full_graph(nodes: list[str], name: str = "full") -> AUGraph:
     """Fully connected graph (every ordered pair, no self loops): the ``full`` ablation."""
     adj = np.ones((len(nodes), len(nodes)), np.int8) - np.eye(len(nodes), dtype=np.int8)

@@ -56,6 +56,18 @@ def test_spot_cli_with_model_writes_predictions_and_plot(model_dir, inputs, tmp_
     assert png.stat().st_size > 1000
     header = out.read_text().splitlines()[0]
     assert header.endswith("onset_s,offset_s")
+    assert f"graph full ({len(AUS) * (len(AUS) - 1) // 2} AU pairs linked); {len(AUS)} AUs at 30 fps" in result.output
+
+
+def test_model_spotter_describes_a_dynamic_trained_model(model_dir):
+    bundle = ckpt.load_checkpoint(model_dir / "model.pt")
+    bundle.config.model.dynamic = True
+    bundle.meta = {"trained_on": ["s1", "s2", "s3"], "validated_on": ["s4"],
+                   "cross_validation": {"overall": {"f1": 0.8123}, "micro": {"f1": 0.5}, "macro": {"f1": 0.9}}}
+    line = ModelSpotter(bundle).describe()
+    assert line.startswith("graph re-discovered per video (dynamic, facs background, lenient policy)")
+    assert "trained on 3 subjects (1 more held out for validation)" in line
+    assert line.endswith("cross-validated F1 0.812 overall, 0.500 micro")
 
 
 def test_spot_refuses_au_mismatch_and_short_video_writing_nothing(model_dir, tmp_path):

@@ -16,6 +16,7 @@ import torch
 
 from causalex.checkpoint import ModelBundle, load_checkpoint
 from causalex.errors import input_error
+from causalex.graph import linked_pairs
 from causalex.labels import Interval
 from causalex.model.outputs import SPOT_CHANNELS
 from causalex.series import AUSeries
@@ -105,6 +106,24 @@ class ModelSpotter:
         self.device = torch.device(device)
         self.chunk_frames = chunk_frames
         self.model = bundle.build_model(self.device)
+
+    def describe(self) -> str:
+        """One line on the loaded model: graph (or per-video dynamic graph), AUs, rate, training subjects, CV F1."""
+        b, cfg = self.bundle, self.bundle.config
+        graph = (f"graph re-discovered per video (dynamic, {cfg.model.dynamic_background} background, "
+                 f"{cfg.model.dynamic_policy} policy)" if cfg.model.dynamic
+                 else f"graph {b.graph.name or 'unnamed'} ({linked_pairs(b.graph)} AU pairs linked)")
+        parts = [graph, f"{len(b.au_names)} AUs at {b.working_fps:g} fps"]
+        trained_on = b.meta.get("trained_on")
+        if isinstance(trained_on, list):
+            validated_on = b.meta.get("validated_on")
+            held = f" ({len(validated_on)} more held out for validation)" if validated_on else ""
+            parts.append(f"trained on {len(trained_on)} subjects{held}")
+        cv = b.meta.get("cross_validation")
+        if isinstance(cv, dict) and all(isinstance(cv.get(k), dict) for k in ("overall", "micro")):
+            parts.append(f"cross-validated F1 {cv['overall'].get('f1', float('nan')):.3f} overall, "
+                         f"{cv['micro'].get('f1', float('nan')):.3f} micro")
+        return "; ".join(parts)
 
     @classmethod
     def from_path(cls, model: str | os.PathLike, device: str | torch.device = "cpu") -> "ModelSpotter":
