@@ -83,10 +83,6 @@ def discover_adjacency(x: Tensor, node_names: list[str], config: ModelConfig) ->
     return torch.as_tensor(adjacency.astype(np.float32), device=x.device)
 
 
-DYNAMIC_METHODS = ("fci", "pc")
-DYNAMIC_BACKGROUNDS = ("none", "facs")
-
-
 def check_dynamic_settings(config: ModelConfig) -> None:
     """Refuse unknown per-batch discovery settings up front (not at the first batch).
 
@@ -95,12 +91,13 @@ def check_dynamic_settings(config: ModelConfig) -> None:
             ``dynamic_alpha`` outside (0, 1) or ``dynamic_max_frames`` below 10.
     """
     from causalex.discover.debias import check_policy
+    from causalex.discover.engines import METHODS
+    from causalex.discover.pipeline import BACKGROUNDS
 
-    if config.dynamic_method not in DYNAMIC_METHODS:
-        raise ValueError(f"unknown dynamic_method {config.dynamic_method!r}; valid: {', '.join(DYNAMIC_METHODS)}")
-    if config.dynamic_background not in DYNAMIC_BACKGROUNDS:
-        raise ValueError(f"unknown dynamic_background {config.dynamic_background!r}; "
-                         f"valid: {', '.join(DYNAMIC_BACKGROUNDS)}")
+    if config.dynamic_method not in METHODS:
+        raise ValueError(f"unknown dynamic_method {config.dynamic_method!r}; valid: {', '.join(METHODS)}")
+    if config.dynamic_background not in BACKGROUNDS:
+        raise ValueError(f"unknown dynamic_background {config.dynamic_background!r}; valid: {', '.join(BACKGROUNDS)}")
     check_policy(config.dynamic_policy)
     if not 0.0 < config.dynamic_alpha < 1.0:
         raise ValueError(f"dynamic_alpha must be in (0, 1), got {config.dynamic_alpha}")
