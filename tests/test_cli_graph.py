@@ -83,3 +83,18 @@ def test_bad_inputs_are_one_line_errors(graphs, tmp_path):
     assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1
     res = runner.invoke(app, ["-q", "graph", "diff", str(graphs[0]), str(broken)])
     assert res.exit_code == 2 and "broken.json" in res.stderr
+def test_graph_commands_take_a_model_folder(tmp_path):
+    from causalex.graph import full_graph
+
+    model = tmp_path / "model"
+    model.mkdir()
+    full_graph(["AU01", "AU02", "AU04"]).save(model / "graph.json")
+    (model / "config.json").write_text('{"config": {"model": {"dynamic": true}}}')
+    result = CliRunner().invoke(app, ["graph", "show", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "AU01" in result.output and "6 message directions" in result.output
+    assert "was trained with --dynamic" in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(app, ["graph", "show", str(empty)])
+    assert result.exit_code != 0 and "not a regular file" in result.output

@@ -7,12 +7,32 @@ from typing import List, Optional
 
 import typer
 
-from causalex_cli.common import CSV_FPS_HELP, console, handle_errors, info
+from causalex_cli.common import CSV_FPS_HELP, console, err_console, handle_errors, info
 
-graph_app = typer.Typer(name="graph", help="Inspect, compare, plot and export saved AU graphs (graph JSON files).",
+graph_app = typer.Typer(name="graph",
+                        help="Inspect, compare, plot and export saved AU graphs (graph JSON files or model folders).",
                         no_args_is_help=True)
 
 KIND_COLOUR = {"-->": "blue", "<--": "blue", "<->": "red", "---": "green"}
+GRAPH_ARG_HELP = "Graph JSON file, or a model folder (its graph.json)."
+
+
+def load_graph(path: Path):
+    """The graph of a graph JSON file, or of a model folder written by train (its ``graph.json``)."""
+    import json
+
+    from causalex.graph import AUGraph
+
+    if path.is_dir() and (path / "graph.json").is_file():
+        try:
+            config = json.loads((path / "config.json").read_text(encoding="utf-8"))["config"]["model"]
+        except (OSError, ValueError, KeyError, TypeError):
+            config = {}
+        if config.get("dynamic"):
+            err_console.print(f"[bold yellow]warning:[/] {path} was trained with --dynamic: its network uses a "
+                              "graph re-discovered per batch and per video, not this one", highlight=False)
+        path = path / "graph.json"
+    return AUGraph.load(path)
 
 
 def _kind_text(kind: str | None, kept: bool | None) -> str:
@@ -67,7 +87,7 @@ def edges_table(graph, kept_only: bool = False, title: str | None = None, all_ed
 @graph_app.command("show")
 @handle_errors
 def show(
-    graph_file: Path = typer.Argument(..., help="Graph JSON file."),
+    graph_file: Path = typer.Argument(..., help=GRAPH_ARG_HELP),
     kept_only: bool = typer.Option(False, "--kept-only", help="List only the edges the model uses."),
     all_edges: bool = typer.Option(False, "--all-edges", help="Also list edges below the bootstrap stability "
                                                                "threshold (hidden by default)."),
@@ -77,9 +97,9 @@ def show(
 
     Example: causalex graph show graphs/simulated_small.json
     """
-    from causalex.graph import AUGraph, display_edges
+    from causalex.graph import display_edges
 
-    graph = AUGraph.load(graph_file)
+    graph = load_graph(graph_file)
     info(provenance_line(graph))
     console.print(edges_table(graph, kept_only, all_edges=all_edges))
     hidden = len(display_edges(graph)) - len(display_edges(graph, stable_only=True))
@@ -91,8 +111,8 @@ def show(
 @graph_app.command("diff")
 @handle_errors
 def diff(
-    graph_1: Path = typer.Argument(..., help="First graph JSON file (e.g. discovered on dataset A)."),
-    graph_2: Path = typer.Argument(..., help="Second graph JSON file (e.g. discovered on dataset B)."),
+    graph_1: Path = typer.Argument(..., help="First graph JSON file or model folder (e.g. discovered on dataset A)."),
+    graph_2: Path = typer.Argument(..., help="Second graph JSON file or model folder (e.g. discovered on dataset B)."),
     all_edges: bool = typer.Option(False, "--all-edges", help="Also compare edges below the bootstrap stability "
                                                                "threshold (ignored by default)."),
 ) -> None:
@@ -103,9 +123,9 @@ def diff(
     """
     from rich.table import Table
 
-    from causalex.graph import AUGraph, diff_graphs
+    from causalex.graph import diff_graphs
 
-    g1, g2 = AUGraph.load(graph_1), AUGraph.load(graph_2)
+    g1, g2 = load_graph(graph_1), load_graph(graph_2)
     changes = diff_graphs(g1, g2, stable_only=not all_edges)
     if not changes:
         info(f"{graph_1} and {graph_2} have the same edges, marks and kept flags")
@@ -127,7 +147,7 @@ def diff(
 @graph_app.command("plot")
 @handle_errors
 def plot(
-    graph_file: Path = typer.Argument(..., help="Graph JSON file."),
+    graph_file: Path = typer.Argument(..., help=GRAPH_ARG_HELP),
     output: Path = typer.Option(..., "-o", "--output", help="Figure to write (.png, .pdf or .svg)."),
     hide_dropped: bool = typer.Option(False, "--hide-dropped", help="Draw only the edges the model uses."),
     all_edges: bool = typer.Option(False, "--all-edges", help="Also draw edges below the bootstrap stability "
@@ -142,13 +162,12 @@ def plot(
     """
     from causalex.errors import InputError
     from causalex.fileio import check_output_file
-    from causalex.graph import AUGraph
     from causalex.viz import plot_format
     from causalex.viz.graph_plot import plot_graph
 
     plot_format(output)  # png, pdf or svg
     check_output_file(output, [graph_file])
-    graph = AUGraph.load(graph_file)
+    graph = load_graph(graph_file)
     plot_graph(graph, output, title=title, show_dropped=not hide_dropped, show_unstable=all_edges)
     info(f"wrote {output}")
 
@@ -156,7 +175,7 @@ def plot(
 @graph_app.command("export")
 @handle_errors
 def export(
-    graph_file: Path = typer.Argument(..., help="Graph JSON file."),
+    graph_file: Path = typer.Argument(..., help=GRAPH_ARG_HELP),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
     fmt: Optional[str] = typer.Option(None, "--format", help="graphml or dot (default: from the output suffix)."),
 ) -> None:
@@ -167,7 +186,6 @@ def export(
     """
     from causalex.errors import InputError
     from causalex.fileio import check_output_file
-    from causalex.graph import AUGraph
     from causalex.graph_export import EXPORT_FORMATS, export_graph
 
     suffixes = {".graphml": "graphml", ".dot": "dot", ".gv": "dot"}
@@ -178,7 +196,7 @@ def export(
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"{output}: unknown export format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
     check_output_file(output, [graph_file])
-    graph = AUGraph.load(graph_file)
+    graph = load_graph(graph_file)
     export_graph(graph, output, fmt)
     info(f"wrote {output} ({fmt})")
 
