@@ -23,15 +23,19 @@ def load_graph(path: Path):
 
     from causalex.graph import AUGraph
 
-    if path.is_dir() and (path / "graph.json").is_file():
-        try:
-            config = json.loads((path / "config.json").read_text(encoding="utf-8"))["config"]["model"]
-        except (OSError, ValueError, KeyError, TypeError):
-            config = {}
-        if config.get("dynamic"):
-            err_console.print(f"[bold yellow]warning:[/] {path} was trained with --dynamic: its network uses a "
-                              "graph re-discovered per batch and per video, not this one", highlight=False)
-        path = path / "graph.json"
+    if path.is_dir():
+        from causalex.train.experiment import ModelDirLayout  # the file names of a model folder
+
+        layout = ModelDirLayout(path)
+        if layout.graph.is_file():
+            try:
+                config = json.loads(layout.config.read_text(encoding="utf-8"))["config"]["model"]
+            except (OSError, ValueError, KeyError, TypeError):
+                config = {}
+            if config.get("dynamic"):
+                err_console.print(f"[bold yellow]warning:[/] {path} was trained with --dynamic: its network uses a "
+                                  "graph re-discovered per batch and per video, not this one", highlight=False)
+            path = layout.graph
     return AUGraph.load(path)
 
 
