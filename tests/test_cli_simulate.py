@@ -47,3 +47,13 @@ def test_negative_bias_and_foreign_folder_exit_2(tmp_path):
     result = runner.invoke(app, ["simulate", "-o", str(tmp_path), "--preset", "tiny"])
     assert result.exit_code == 2 and "not empty" in result.output
     assert (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+def test_preset_help_of_simulate_and_demo_lists_every_preset():
+    from causalex.simulate import PRESETS
+
+    names = list(PRESETS)
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}"
+    for command, text in (("simulate", listed), ("demo", listed.replace("demo", "demo (default)"))):
+        result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "400"})
+        assert text in " ".join(result.output.split()), command

@@ -61,6 +61,18 @@ def test_cli_prints_the_f1_table_and_the_edges(demo_run):
     assert "bias study's own 3 folds by subject" in (out / "report" / "summary.md").read_text(encoding="utf-8")
 
 
+def test_reading_quotes_the_scores_of_this_run(demo_run):
+    out, res, _ = demo_run
+    summary = _summary(out)
+    f1 = {row["key"]: row["scores"]["overall"]["f1"] for row in summary["scores"]}
+    text = (out / "report" / "summary.md").read_text(encoding="utf-8")
+    reading = text.split("## What the numbers say", 1)[1].split("## Causal graph", 1)[0]
+    assert f"reaches overall F1 {f1['model_a']:.3f}, the untrained threshold spotter {f1['threshold_a']:.3f}" in reading
+    verdict = "stays above" if f1["model_b"] > f1["threshold_b"] else "falls below the threshold spotter there"
+    assert f"scores {f1['threshold_b']:.3f} on B, so it" in reading and verdict in reading
+    assert "What the numbers say" in res.stdout and f"{f1['model_b']:.3f}" in res.stdout
+
+
 def test_report_layout(demo_run):
     out, _, _ = demo_run
     for rel in ("demo.json", "corpus_a/labels.csv", "corpus_b/true_graph.json", "graphs/corpus_a.json",
@@ -180,8 +192,8 @@ def test_settings_and_corpus_b_recipe():
     default = DemoSettings()
     preset, overrides = corpus_b_recipe(default)
     spec = get_preset(preset, **overrides)
-    assert spec.bias != PRESETS["small"].bias
-    assert (spec.n_subjects, spec.n_videos, spec.fps, spec.n_macro) == (6, 12, 30.0, 36)
+    assert default.preset == "demo" and spec.bias != PRESETS["demo"].bias
+    assert (spec.n_subjects, spec.n_videos, spec.fps, spec.n_macro) == (8, 24, 30.0, 96)
     assert PRESETS[other_bias_preset("samm")].bias != PRESETS["samm"].bias
 
 

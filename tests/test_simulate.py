@@ -179,7 +179,7 @@ def test_write_refuses_foreign_folder_and_replaces_old_corpus(tmp_path):
 
 
 def test_bad_preset_and_arguments():
-    with pytest.raises(ValueError, match="valid presets: tiny, small, casme2, samm"):
+    with pytest.raises(ValueError, match="valid presets: tiny, small, demo, casme2, samm"):
         get_preset("casme3")
     with pytest.raises(InputError, match="unknown preset field"):
         generate_corpus("tiny", n_vidoes=3)

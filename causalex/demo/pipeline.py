@@ -183,21 +183,21 @@ def _spot(state: DemoState, report: _Reporter) -> None:
     report(len(series_b) + 1, len(series_b) + 1, "threshold baseline spotted")
 
 
-SCORED = (  # name, corpus, predictions file (relative to the output folder)
-    ("model (LOSO, out of fold)", "a", "model/predictions.csv"),
-    ("model trained on A", "b", "predictions.csv"),
-    ("threshold baseline", "a", "baseline/corpus_a.csv"),
-    ("threshold baseline", "b", "baseline/corpus_b.csv"),
+SCORED = (  # key, name, corpus, predictions file (relative to the output folder)
+    ("model_a", "model (LOSO, out of fold)", "a", "model/predictions.csv"),
+    ("model_b", "model trained on A", "b", "predictions.csv"),
+    ("threshold_a", "threshold baseline", "a", "baseline/corpus_a.csv"),
+    ("threshold_b", "threshold baseline", "b", "baseline/corpus_b.csv"),
 )
 
 
 def _evaluate(state: DemoState, report: _Reporter) -> None:
     from causalex.metrics import evaluate_predictions
 
-    for i, (name, corpus, rel) in enumerate(SCORED):
+    for i, (key, name, corpus, rel) in enumerate(SCORED):
         preds = read_predictions_csv(state.layout.root / rel)  # the file as written: what `evaluate` sees
         result = evaluate_predictions(preds, state.labels[corpus])
-        state.scores.append({"name": name, "corpus": corpus.upper(), "predictions": rel,
+        state.scores.append({"key": key, "name": name, "corpus": corpus.upper(), "predictions": rel,
                              "labels": f"corpus_{corpus}/labels.csv", "scores": result.to_json()})
         report(i + 1, len(SCORED), f"scored {rel}")
 

@@ -21,13 +21,13 @@ SHAPE_SKIP = ("name", "description", "bias", "extra")  # preset fields that are 
 
 @dataclass
 class DemoSettings:
-    """Everything one demo run does (defaults: the ``small`` preset on a 2-core CPU in a few minutes)."""
+    """Everything one demo run does (defaults: the ``demo`` preset on a 2-core CPU in about three minutes)."""
 
-    preset: str = "small"  # simulator preset of both corpora (tiny, small, casme2, samm)
+    preset: str = "demo"  # simulator preset of both corpora (see `causalex.simulate.presets.PRESETS`)
     preset_overrides: dict[str, Any] = field(default_factory=dict)  # preset fields replaced (``--quick``)
     seed: int = 0  # corpus A uses seed, corpus B seed + 1; training seeds start at seed
     epochs: int = 12  # training epochs of every model (the best one is picked on inner validation)
-    batch_size: int = 4  # windows per step: a small corpus gives few windows, so small batches give enough steps
+    batch_size: int = 0  # windows per step (0: training's automatic size, as `causalex train` chooses it)
     device: str = "auto"  # auto (CUDA when present), cpu or cuda
     threads: int = 1  # torch CPU threads (0: torch's default); 1 is fastest for these small models on 2 cores
     bias_variants: tuple[str, ...] = ("causal", "none")  # graph variants compared by the bias study

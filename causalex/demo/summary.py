@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import causalex
+from causalex.demo.reading import reading_markdown
 from causalex.graph import AUGraph, display_edges
 
 CORPUS_KEYS = ("preset", "shape_preset", "bias_preset", "seed", "subjects", "videos", "fps", "frames", "macro",
@@ -104,7 +105,7 @@ def summary_markdown(doc: dict[str, Any]) -> str:
                      f"**{_f(o['f1'])}** | {o['tp']} / {o['n_pred']} / {o['n_gt']} | `{row['predictions']}` |")
     g = doc["graph"]
     t = g["truth"]
-    lines += ["", "## Causal graph of corpus A", "",
+    lines += ["", *reading_markdown(doc), "## Causal graph of corpus A", "",
               f"FCI over lagged AU frames, debiased (`{g['file']}`; the model's graph is `{g['model_graph']}`). "
               f"Against the simulator's truth: {t['kept_true']} of {t['mechanism_edges']} mechanism edges kept "
               f"({t['kept_oriented_right']} oriented right), {t['kept_not_true']} kept edge(s) not in the mechanism; "

@@ -101,9 +101,12 @@ PRESETS: dict[str, SimPreset] = {
     "tiny": SimPreset(name="tiny", description="unit-test corpus: 2 subjects, 4 videos of 20 s at 30 fps",
                       n_subjects=2, n_videos=4, fps=30.0, video_mean_s=20.0, n_macro=8, n_micro=4,
                       macro_mean_s=1.4, micro_mean_s=0.36, video_log_sd=0.1, video_min_s=15.0),
-    "small": SimPreset(name="small", description="demo corpus: 6 subjects, 12 videos of ~40 s at 30 fps",
+    "small": SimPreset(name="small", description="quick corpus: 6 subjects, 12 videos of ~40 s at 30 fps",
                        n_subjects=6, n_videos=12, fps=30.0, video_mean_s=40.0, n_macro=36, n_micro=14,
                        macro_mean_s=1.4, micro_mean_s=0.36, video_log_sd=0.2, video_min_s=20.0),
+    "demo": SimPreset(name="demo", description="demo corpus: 8 subjects, 24 videos of ~40 s at 30 fps",
+                      n_subjects=8, n_videos=24, fps=30.0, video_mean_s=40.0, n_macro=96, n_micro=36,
+                      macro_mean_s=1.4, micro_mean_s=0.36, video_log_sd=0.2, video_min_s=20.0),
     "casme2": SimPreset(name="casme2", description="shape of CAS(ME)^2 long videos (Qu et al. 2018)",
                         n_subjects=22, n_videos=97, fps=30.0, video_mean_s=148.0, n_macro=300, n_micro=57,
                         macro_mean_s=1.4, micro_mean_s=0.36, video_min_s=30.0),
@@ -118,7 +121,7 @@ def get_preset(name: str, **overrides: Any) -> SimPreset:
     """Look up a preset by name and replace some of its fields.
 
     Args:
-        name: one of `PRESETS` (``tiny``, ``small``, ``casme2``, ``samm``).
+        name: one of `PRESETS` (``tiny``, ``small``, ``demo``, ``casme2``, ``samm``).
         **overrides: field values to replace, e.g. ``n_videos=3``.
 
     Raises:

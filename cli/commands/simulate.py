@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
     def simulate(
         output: Path = typer.Option(..., "-o", "--output", help="Folder to write the corpus to (created; must be "
                                                                "empty or hold an earlier simulated corpus)."),
-        preset: str = typer.Option("small", "--preset", help="Corpus shape: tiny, small, casme2 or samm."),
+        preset: str = typer.Option("small", "--preset", help="Corpus shape: tiny, small, demo, casme2 or samm."),
         bias: Optional[float] = typer.Option(None, "--bias", help="Strength of the dataset's bias latent "
                                                                   "(0 = none; default: the preset's)."),
         seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same bytes."),

@@ -109,7 +109,7 @@ def spot(
         except ValueError as exc:
             raise InputError(str(exc)) from None
         spotter = make_spotter("model", model=model_path, device=torch_device)
-        info(f"model {model_path}: {spotter.describe()}")
+        info(f"loaded {model_path}: {spotter.describe()}")
     else:
         inputs = paths
         spotter = make_spotter("threshold")
