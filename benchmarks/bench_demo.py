@@ -31,7 +31,9 @@ from run import append_section, script_command  # noqa: E402  (benchmarks/run.py
 from causalex.demo.reading import SEED_SPREAD_SECTION  # noqa: E402  (the summary's caveat points at it)
 
 SCORE_KEYS = (("model_a", "model, A (LOSO out of fold)"), ("threshold_a", "threshold, A"),
-              ("model_b", "model trained on A, on B"), ("threshold_b", "threshold, B"))
+              ("model_b", "model trained on A, on B"),
+              ("model_b_without_bias_aus", "the same without A's bias AUs, on B"),
+              ("threshold_b", "threshold, B"))
 BIAS_KEYS = (("causal", "in_domain"), ("causal", "cross_domain"), ("none", "in_domain"), ("none", "cross_domain"))
 
 

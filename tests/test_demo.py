@@ -73,11 +73,24 @@ def test_reading_quotes_the_scores_of_this_run(demo_run):
     assert "What the numbers say" in res.stdout and f"{f1['model_b']:.3f}" in res.stdout
 
 
+def test_model_without_bias_aus_lacks_them_and_spot_reproduces_its_predictions(demo_run, tmp_path):
+    out, _, _ = demo_run
+    folder = out / "model_without_bias_aus"
+    bias_aus = _summary(out)["corpora"]["A"]["bias"]["aus"]
+    graph = AUGraph.load(folder / "graph.json")
+    assert not set(bias_aus) & set(graph.nodes) and len(graph.nodes) == 17 - len(bias_aus)
+    res = runner.invoke(app, ["spot", str(folder), str(out / "corpus_b" / "series"), "-o", str(tmp_path / "p.csv"),
+                              "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    assert read_predictions_csv(tmp_path / "p.csv") == read_predictions_csv(folder / "predictions.csv")
+
+
 def test_report_layout(demo_run):
     out, _, _ = demo_run
     for rel in ("demo.json", "corpus_a/labels.csv", "corpus_b/true_graph.json", "graphs/corpus_a.json",
                 "graphs/corpus_b.json", "graphs/corpus_a.png", "model/model.pt", "model/predictions.csv",
                 "model/metrics.json", "model/graph.json", "predictions.csv", "baseline/corpus_a.csv",
+                "model_without_bias_aus/model.pt", "model_without_bias_aus/predictions.csv",
                 "report/summary.md", "report/summary.json", "report/graph.png", "report/bias.png",
                 "report/bias/report.json", "report/bias/report.md", "report/bias/bias_bars.png"):
         assert (out / rel).is_file(), rel
@@ -91,8 +104,9 @@ def test_report_layout(demo_run):
 def test_summary_f1_equals_metrics_on_the_written_files(demo_run):
     out, _, _ = demo_run
     summary = _summary(out)
-    assert [r["predictions"] for r in summary["scores"]] == ["model/predictions.csv", "predictions.csv",
-                                                              "baseline/corpus_a.csv", "baseline/corpus_b.csv"]
+    assert [r["predictions"] for r in summary["scores"]] == [
+        "model/predictions.csv", "predictions.csv", "model_without_bias_aus/predictions.csv", "baseline/corpus_a.csv",
+        "baseline/corpus_b.csv"]
     for row in summary["scores"]:
         result = evaluate_spotting(read_predictions_csv(out / row["predictions"]), read_labels_csv(out / row["labels"]))
         for name in ROWS:

@@ -13,7 +13,8 @@ def _cell(value: float) -> dict:
 
 def _doc(model_a=0.70, model_b=0.60, thr_a=0.40, thr_b=0.35, reliance=None) -> dict:
     scores = [{"key": key, "scores": {"overall": {"f1": f1}}}
-              for key, f1 in (("model_a", model_a), ("model_b", model_b), ("threshold_a", thr_a), ("threshold_b", thr_b))]
+              for key, f1 in (("model_a", model_a), ("model_b", model_b), ("threshold_a", thr_a),
+                              ("threshold_b", thr_b), ("model_b_without_bias_aus", 0.65))]
     reliance = reliance or {"AU14": 0.08, "AU23": 0.02, "AU04": 0.03, "AU12": -0.01}
     return {"scores": scores,
             "corpora": {"A": {"subjects": 8, "macro": 96, "micro": 36, "bias": {"aus": ["AU14", "AU23"]}}},
@@ -29,6 +30,8 @@ def test_reading_states_the_run_numbers_and_the_caveat():
     assert "largest loss is on AU14, one of A's bias AUs" in text and "--exclude-aus AU14,AU23" in text
     assert "AU14 +0.080, AU04 +0.030, AU23 +0.020, AU12 -0.010" in text  # sorted by cost
     assert "on B 0.610 vs 0.530" in text
+    assert "without A's bias AUs (AU14 + AU23, known here from the simulator" in text
+    assert "scores 0.650 on B, against 0.600 with every AU (+0.050)" in text
     assert "8 subjects and 132 expressions" in text and SEED_SPREAD_SECTION in text
 
 

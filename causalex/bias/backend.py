@@ -113,7 +113,7 @@ class ModelBackend:
         return ModelBundle(config=cfg, au_names=au_names, graph=graph, working_fps=cfg.data.working_fps,
                            decode=decode, state_dict=result.state_dict,
                            meta={"seed": seed, "best_epoch": result.best_epoch, "val_f1": result.val_f1,
-                                 "train_subjects": fold.train_subjects, "val_subjects": fold.val_subjects})
+                                 "trained_on": fold.train_subjects, "validated_on": fold.val_subjects})
 
     def _network(self, bundle: ModelBundle) -> torch.nn.Module:
         cached = self._models.get(id(bundle))

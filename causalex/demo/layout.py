@@ -10,6 +10,8 @@ Layout of the output folder::
     model/                          LOSO training on corpus A: model.pt, graph.json, predictions.csv
                                     (out of fold), metrics.json, config.json
     predictions.csv                 corpus B spotted by the deployment model (trained on all of A)
+    model_without_bias_aus/         a model trained on all of A without A's bias AUs: model.pt, graph.json and
+                                    predictions.csv (corpus B spotted by it)
     baseline/corpus_a.csv, corpus_b.csv   the untrained threshold spotter on each corpus (reference)
     report/                         summary.md, summary.json, timeline_<video>.png, graph.png, bias.png
     report/bias/                    the bias study report (report.md, report.json, predictions, plots)
@@ -61,6 +63,11 @@ class DemoLayout:
         return self.root / "predictions.csv"
 
     @property
+    def without_bias_aus(self) -> Path:
+        """Model trained on all of A without A's bias AUs, and its predictions on corpus B."""
+        return self.root / "model_without_bias_aus"
+
+    @property
     def baseline(self) -> Path:
         """Predictions of the untrained threshold spotter."""
         return self.root / "baseline"
@@ -78,7 +85,7 @@ class DemoLayout:
     def owned(self) -> list[Path]:
         """Every top-level entry a demo run writes (removed before a rerun)."""
         return [self.marker, self.corpus("a"), self.corpus("b"), self.graphs, self.model, self.predictions,
-                self.baseline, self.report]
+                self.without_bias_aus, self.baseline, self.report]
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the output folder, with forward slashes (for summary.json)."""

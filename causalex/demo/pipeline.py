@@ -1,4 +1,5 @@
-"""`run_demo`: simulate two biased corpora, discover, train (LOSO), spot, evaluate, compare, report.
+"""`run_demo`: simulate two biased corpora, discover, train (LOSO), spot, retrain without the bias AUs, evaluate,
+compare, report.
 
 Every stage calls the library module that owns it (`causalex.simulate`, `causalex.discover`,
 `causalex.train`, `causalex.spot`, `causalex.metrics`, `causalex.bias`, `causalex.viz`); this module only
@@ -23,7 +24,7 @@ from causalex.series import SERIES_SUFFIX, AUSeries
 
 log = logging.getLogger(__name__)
 
-STAGES = ("simulate", "discover", "train", "spot", "evaluate", "bias", "report")
+STAGES = ("simulate", "discover", "train", "spot", "exclude", "evaluate", "bias", "report")
 
 
 @dataclass(frozen=True)
@@ -183,9 +184,37 @@ def _spot(state: DemoState, report: _Reporter) -> None:
     report(len(series_b) + 1, len(series_b) + 1, "threshold baseline spotted")
 
 
+def _exclude(state: DemoState, report: _Reporter) -> None:
+    """Train on all of A without A's bias AUs (known here from the simulator), save it, spot corpus B."""
+    from causalex.bias.backend import ModelBackend
+    from causalex.checkpoint import save_checkpoint
+    from causalex.discover.pipeline import build_graph_variant
+    from causalex.series import without_aus
+
+    layout, series_a, labels_a = state.layout, state.series["a"], state.labels["a"]
+    bias_aus = list(state.corpora["a"]["bias"]["aus"])
+    au_names = without_aus(list(series_a[0].au_names), bias_aus)
+    report(0, 3, f"causal graph of corpus A without {' '.join(bias_aus)}")
+    graph = build_graph_variant("causal", series_a, labels_a, config=discovery_config_of(state.graphs["a"]),
+                                au_names=au_names)
+    report(1, 3, f"training on all of corpus A without {' '.join(bias_aus)}")
+    backend = ModelBackend(state.experiment, device=str(state.device))
+    bundle = backend.fit(series_a, labels_a, graph, state.settings.seed)
+    bundle.meta["excluded_aus"] = bias_aus
+    save_checkpoint(layout.without_bias_aus / "model.pt", bundle)
+    graph.save(layout.without_bias_aus / "graph.json")
+    report(2, 3, "spotting corpus B without the bias AUs")
+    series_b = state.series["b"]
+    write_predictions_csv(layout.without_bias_aus / "predictions.csv", backend.predict(bundle, series_b),
+                          {s.video: s.fps for s in series_b})
+    report(3, 3, "corpus B spotted")
+
+
 SCORED = (  # key, name, corpus, predictions file (relative to the output folder)
     ("model_a", "model (LOSO, out of fold)", "a", "model/predictions.csv"),
     ("model_b", "model trained on A", "b", "predictions.csv"),
+    ("model_b_without_bias_aus", "model trained on A without its bias AUs", "b",
+     "model_without_bias_aus/predictions.csv"),
     ("threshold_a", "threshold baseline", "a", "baseline/corpus_a.csv"),
     ("threshold_b", "threshold baseline", "b", "baseline/corpus_b.csv"),
 )
@@ -250,7 +279,7 @@ def _report(state: DemoState, report: _Reporter) -> None:
 
 
 _STAGE_FUNCS = {"simulate": _simulate, "discover": _discover, "train": _train, "spot": _spot,
-                "evaluate": _evaluate, "bias": _bias, "report": _report}
+                "exclude": _exclude, "evaluate": _evaluate, "bias": _bias, "report": _report}
 
 
 def run_demo(output, settings: DemoSettings | None = None, on_progress: ProgressCallback | None = None

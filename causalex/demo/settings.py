@@ -21,7 +21,7 @@ SHAPE_SKIP = ("name", "description", "bias", "extra")  # preset fields that are 
 
 @dataclass
 class DemoSettings:
-    """Everything one demo run does (defaults: the ``demo`` preset on a 2-core CPU in about three minutes)."""
+    """Everything one demo run does (defaults: the ``demo`` preset, about 3.5 minutes on a 2-core CPU)."""
 
     preset: str = "demo"  # simulator preset of both corpora (see `causalex.simulate.presets.PRESETS`)
     preset_overrides: dict[str, Any] = field(default_factory=dict)  # preset fields replaced (``--quick``)

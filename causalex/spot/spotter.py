@@ -118,7 +118,7 @@ class ModelSpotter:
         if isinstance(trained_on, list):
             validated_on = b.meta.get("validated_on")
             held = f" ({len(validated_on)} more held out for validation)" if validated_on else ""
-            parts.append(f"trained on {len(trained_on)} subjects{held}")
+            parts.append(f"trained on {len(trained_on)} subject{'' if len(trained_on) == 1 else 's'}{held}")
         cv = b.meta.get("cross_validation")
         if isinstance(cv, dict) and all(isinstance(cv.get(k), dict) for k in ("overall", "micro")):
             parts.append(f"cross-validated F1 {cv['overall'].get('f1', float('nan')):.3f} overall, "
