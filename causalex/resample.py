@@ -78,6 +78,16 @@ def resample_series(series: AUSeries, fps: float) -> AUSeries:
     return replace(series, values=values.astype(np.float32), mask=mask, fps=fps, meta=meta)
 
 
+def frame_centres_at(n_frames: int, src_fps: float, dst_fps: float, dst_n_frames: int) -> np.ndarray:
+    """For each of ``n_frames`` source frames, the ``dst_fps`` frame holding its centre (as the apex maps).
+
+    Shapes: returns ``[n_frames]`` int64 indices in ``[0, dst_n_frames - 1]``.
+    """
+    _check_rates(src_fps, dst_fps)
+    at = np.floor((np.arange(n_frames) + 0.5) * (dst_fps / src_fps) + _EPS).astype(np.int64)
+    return np.clip(at, 0, max(dst_n_frames - 1, 0))
+
+
 def resample_intervals(intervals: Iterable[Interval], src_fps: float, dst_fps: float,
                        dst_n_frames: int | None = None) -> list[Interval]:
     """Map intervals from ``src_fps`` frame indices to ``dst_fps`` frame indices (module docstring).

@@ -10,7 +10,7 @@ import pytest
 
 from causalex.datasets import DATASET_FPS, read_annotations
 from causalex.labels import Interval
-from causalex.resample import resample_intervals, resample_series, resampled_length
+from causalex.resample import frame_centres_at, resample_intervals, resample_series, resampled_length
 from causalex.series import AUSeries
 
 DATA = Path(__file__).parent / "data"
@@ -115,3 +115,17 @@ def test_samm_labels_map_into_the_resampled_series():
         assert abs(after.onset / 30 - t0) <= 1 / 30 and abs((after.offset + 1) / 30 - t1) <= 1 / 30
     back = resample_intervals(mapped, 30, src)
     assert all(abs(a.onset - b.onset) < src / 30 for a, b in zip(back, labels))
+
+
+@pytest.mark.parametrize("src,dst", [(60.0, 30.0), (30.0, 60.0), (200.0, 30.0), (25.0, 30.0)])
+def test_frame_centres_map_as_the_apex_does(src, dst):
+    n = 40
+    n_dst = resampled_length(n, src, dst)
+    at = frame_centres_at(n, src, dst, n_dst)
+    apexes = [resample_intervals([Interval("v", 0, i, n - 1, "macro")], src, dst, n_dst)[0].apex for i in range(n)]
+    assert at.tolist() == apexes and at.min() >= 0 and at.max() <= n_dst - 1
+    assert np.all(np.diff(at) >= 0)
+
+
+def test_frame_centres_halve_when_downsampling_by_two():
+    assert frame_centres_at(6, 60.0, 30.0, 3).tolist() == [0, 0, 1, 1, 2, 2]

@@ -1,7 +1,9 @@
 """`causalex train` end to end on a tiny simulated corpus: outputs, bad input, selection flag, resume."""
 
 import json
+from dataclasses import replace
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -141,8 +143,15 @@ def test_interrupted_run_resumes(corpus_dir, tmp_path):
     with pytest.raises(InputError, match="pass --resume"):
         run_experiment(series, labels, config, "none", out, torch.device("cpu"))
     other = config.merged({"seed": 9})
-    with pytest.raises(InputError, match="cannot resume"):
+    with pytest.raises(InputError, match="cannot resume: the config changed since"):
         run_experiment(series, labels, other, "none", out, torch.device("cpu"), resume=True)
+    with pytest.raises(InputError, match="cannot resume: the AU list and AU series values changed"):  # e.g. another --exclude-aus
+        run_experiment(series, labels, config, "none", out, torch.device("cpu"), resume=True, exclude_aus=["AU12"])
+    with pytest.raises(InputError, match="cannot resume: the labels changed"):
+        run_experiment(series, labels[1:], config, "none", out, torch.device("cpu"), resume=True)
+    changed = [replace(s, values=s.values + np.float32(0.01 * (i == 0))) for i, s in enumerate(series)]
+    with pytest.raises(InputError, match="cannot resume: the AU series values changed"):
+        run_experiment(changed, labels, config, "none", out, torch.device("cpu"), resume=True)
     events = []
     result = run_experiment(series, labels, config, "none", out, torch.device("cpu"), resume=True,
                             on_event=events.append)

@@ -160,9 +160,10 @@ class ModelBackend:
         Shapes:
             returns ``{"macro": [T], "micro": [T]}`` with T = ``series.n_frames``.
         """
+        from causalex.resample import frame_centres_at
         from causalex.spot.spotter import ModelSpotter
 
         _, track = ModelSpotter(model, self.device).spot_one(series)
-        at = np.clip(np.round(np.arange(series.n_frames) * track.fps / series.fps).astype(int), 0, None)
-        return {kind: track.curves[f"{kind}_inside"][np.minimum(at, len(track.curves[f"{kind}_inside"]) - 1)]
-                for kind in ("macro", "micro")}
+        curves = {kind: track.curves[f"{kind}_inside"] for kind in ("macro", "micro")}
+        at = frame_centres_at(series.n_frames, series.fps, track.fps, len(curves["macro"]))
+        return {kind: curve[at] for kind, curve in curves.items()}

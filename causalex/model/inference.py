@@ -27,6 +27,15 @@ class FrameScores:
     emotion: np.ndarray
 
 
+def autocast_dtype() -> torch.dtype:
+    """Half-precision type of mixed precision on CUDA: bfloat16 where the card supports it, else float16.
+
+    Training and inference both use it, so that thresholds chosen on validation scores see the precision
+    the network is later run in.
+    """
+    return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float16
+
+
 def chunk_starts(n_frames: int, window: int, core: int) -> list[int]:
     """Start frames of equal windows of length ``window`` whose cores (``core`` frames) tile the video.
 
@@ -75,7 +84,7 @@ def predict_frame_scores(model: SpottingNet, features: np.ndarray, device: str |
     for b in range(0, len(starts), batch_chunks):
         group = starts[b:b + batch_chunks]
         x = torch.stack([x_all[s:s + length] for s in group]).to(device, non_blocking=True)
-        with torch.autocast(device_type=device.type, enabled=use_amp):
+        with torch.autocast(device_type=device.type, dtype=autocast_dtype() if use_amp else None, enabled=use_amp):
             out = model(x, adjacency)
         probs = torch.sigmoid(out["spot"].float()).cpu().numpy()
         emo = torch.softmax(out["emotion"].float(), dim=-1).cpu().numpy()

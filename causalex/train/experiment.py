@@ -10,6 +10,7 @@ lives in ``.resume/`` so that an interrupted run continues with ``resume=True``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -94,13 +95,38 @@ def prepare_videos(series: list[AUSeries], labels: list[Interval], au_names: lis
     return out
 
 
+RESUME_CHECKED = (("config", "config"), ("graph_spec", "graph"), ("au_names", "AU list"),
+                  ("videos", "video list"), ("series_sha256", "AU series values"), ("labels_sha256", "labels"))
+# what must equal the interrupted run's run.json for --resume (a key an older run.json lacks is not compared)
+
+
+def inputs_digests(series: list[AUSeries], labels: list[Interval], au_names: list[str]) -> dict[str, str]:
+    """SHA-256 of what a run trains on: the series' values of ``au_names``, masks, rates and subjects, and the labels.
+
+    Returns:
+        ``{"series_sha256": ..., "labels_sha256": ...}`` (hex digests, stable across processes).
+    """
+    data = hashlib.sha256()
+    for s in series:
+        columns = [s.au_names.index(au) for au in au_names]
+        data.update(f"{s.video}\0{s.subject}\0{s.fps!r}\0".encode())
+        data.update(np.ascontiguousarray(s.values[:, columns], dtype=np.float32).tobytes())
+        data.update(np.ascontiguousarray(s.mask, dtype=bool).tobytes())
+    rows = sorted((iv.video, iv.onset, iv.apex, iv.offset, iv.type, iv.emotion or "") for iv in labels)
+    return {"series_sha256": data.hexdigest(),
+            "labels_sha256": hashlib.sha256(json.dumps(rows).encode()).hexdigest()}
+
+
 def _start_dir(layout: ModelDirLayout, run_doc: dict[str, Any], resume: bool) -> None:
     """Refuse to overwrite a finished or different run; create ``.resume/`` with the run description."""
     saved = layout.resume / "run.json"
     if resume and saved.exists():
         previous = json.loads(saved.read_text(encoding="utf-8"))
-        if previous.get("config") != run_doc["config"] or previous.get("graph_spec") != run_doc["graph_spec"]:
-            raise input_error(layout.root, "cannot resume: the config or graph differs from the interrupted run")
+        differs = [name for key, name in RESUME_CHECKED if key in previous and previous[key] != run_doc[key]]
+        if differs:
+            named = " and ".join(filter(None, [", ".join(differs[:-1]), differs[-1]]))
+            raise input_error(layout.root, f"cannot resume: the {named} changed since the interrupted run (train "
+                                           "into a new folder)")
         return
     if layout.model.exists() or layout.metrics.exists():
         raise input_error(layout.root, "already holds a trained model; choose another output folder")
@@ -228,7 +254,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     if needs_data(graph_spec):
         config.graph.discovery_config().validate()
     run_doc = {"config": config.to_dict(), "graph_spec": graph_spec, "au_names": au_names,
-               "videos": [s.video for s in series], "command": command}
+               "videos": [s.video for s in series], **inputs_digests(series, labels, au_names), "command": command}
     _start_dir(layout, run_doc, resume)
 
     all_preds: list[Interval] = []

@@ -20,6 +20,7 @@ import torch
 from causalex.checkpoint import load_training_state, save_training_state
 from causalex.labels import Interval
 from causalex.model.dynamic_graph import discover_adjacency
+from causalex.model.inference import autocast_dtype
 from causalex.model.network import SpottingNet, build_model
 from causalex.model.outputs import SPOT_CHANNELS
 from causalex.spot.decoding import DecodeConfig
@@ -161,7 +162,7 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
     spot_loss = make_loss(opt_cfg.loss, gamma=opt_cfg.focal_gamma, label_smoothing=opt_cfg.label_smoothing)
     weights = _channel_weights(opt_cfg.micro_weight, device)
     use_amp = opt_cfg.amp and device.type == "cuda"
-    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    amp_dtype = autocast_dtype()
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
     n_windows = len(sampler.epoch())
     batch_size = auto_batch_size(n_windows, opt_cfg)
@@ -182,6 +183,8 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
         start_epoch, step, history, best = state["epoch"], state["step"], state["history"], state["best"]
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
+        if device.type == "cuda" and state.get("cuda_rng") is not None:  # dropout on CUDA draws from its own generator
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         log.info("resumed training from %s at epoch %d", state_path, start_epoch + 1)
     log.debug("%d training windows per epoch, batch size %d", n_windows, batch_size)
 
@@ -228,7 +231,8 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
                 "average": average.state_dict(),
                 "epoch": epoch + 1, "step": step, "history": history, "best": best,
-                "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()})
+                "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None})
         if on_epoch is not None:
             on_epoch(record)
 
