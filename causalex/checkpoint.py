@@ -23,7 +23,7 @@ import torch
 import causalex
 from causalex.errors import input_error, require_file
 from causalex.fileio import atomic_write
-from causalex.graph import AUGraph, GraphEdge
+from causalex.graph import AUGraph, GraphEdge, check_graph_doc
 from causalex.model.network import SpottingNet, build_model
 from causalex.spot.decoding import DecodeConfig
 from causalex.train.config import ExperimentConfig
@@ -208,6 +208,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     """
     payload = _read_payload(path, CHECKPOINT_FORMAT, map_location)
     check_versions(path, payload.get("versions", {}))
+    if isinstance(payload.get("graph"), dict):
+        check_graph_doc(path, payload["graph"])
     try:
         config = ExperimentConfig.from_dict(_with_legacy_fields(payload["config"]))
         decode = DecodeConfig.from_dict(payload["decode"])

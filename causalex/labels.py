@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 from dataclasses import dataclass, replace
@@ -117,7 +118,7 @@ def _int(path, row: int, name: str, value: str) -> int:
         f = float(value)
     except ValueError:
         raise input_error(path, f"{name} {value!r} is not a frame number", row) from None
-    if f != int(f):
+    if not f.is_integer():  # also nan and inf
         raise input_error(path, f"{name} {value!r} is not a whole frame number", row)
     return int(f)
 
@@ -129,7 +130,8 @@ def read_labels_csv(path: str | os.PathLike) -> list[Interval]:
     video without any expression (see `read_labels_file`) and gives no interval.
 
     Raises:
-        InputError: missing file or column, non-integer frame, offset < onset, unknown type.
+        InputError: missing file or column, non-integer (or nan, inf) frame, offset < onset, unknown type,
+            a row that repeats an earlier one (same video, onset, apex, offset and type).
     """
     return read_labels_file(path).intervals
 
@@ -158,6 +160,7 @@ def read_labels_file(path: str | os.PathLike) -> LabelsFile:
     out: list[Interval] = []
     videos: dict[str, str] = {}
     rows: list[int] = []
+    seen: dict[tuple[str, int, int, int, str], int] = {}  # a copy would match a second prediction
     for row, rec in _read_rows(path, ("video", "onset", "offset", "type")):
         if not rec["video"]:
             raise input_error(path, "empty video id", row)
@@ -172,9 +175,13 @@ def read_labels_file(path: str | os.PathLike) -> LabelsFile:
         apex = _int(path, row, "apex", rec["apex"]) if rec.get("apex") else None
         kind = rec["type"].lower()
         _check_interval(path, row, onset, apex, offset, kind)
-        out.append(Interval(video=rec["video"], onset=onset, apex=apex if apex is not None else (onset + offset) // 2,
-                            offset=offset, type=kind, emotion=rec.get("emotion", ""),
-                            subject=rec.get("subject", "")))
+        apex = apex if apex is not None else (onset + offset) // 2
+        key = (rec["video"], onset, apex, offset, kind)
+        if key in seen:
+            raise input_error(path, f"repeats row {seen[key]} (video {rec['video']!r}, {onset}-{offset} {kind})", row)
+        seen[key] = row
+        out.append(Interval(video=rec["video"], onset=onset, apex=apex, offset=offset, type=kind,
+                            emotion=rec.get("emotion", ""), subject=rec.get("subject", "")))
         rows.append(row)
     return LabelsFile(out, videos, rows)
 
@@ -182,8 +189,10 @@ def read_labels_file(path: str | os.PathLike) -> LabelsFile:
 def read_predictions_csv(path: str | os.PathLike) -> list[Interval]:
     """Read a predictions CSV (``video,onset,apex,offset,type,score[,emotion,...]``).
 
+    Rows that repeat each other are kept: two predictions may coincide.
+
     Raises:
-        InputError: as `read_labels_csv`, plus a non-numeric score.
+        InputError: as `read_labels_csv` (repeated rows aside), plus a non-numeric, nan or infinite score.
     """
     out = []
     for row, rec in _read_rows(path, ("video", "onset", "offset", "type")):
@@ -196,6 +205,8 @@ def read_predictions_csv(path: str | os.PathLike) -> list[Interval]:
             score = float(rec["score"]) if rec.get("score") else 1.0
         except ValueError:
             raise input_error(path, f"score {rec['score']!r} is not a number", row) from None
+        if not math.isfinite(score):
+            raise input_error(path, f"score {rec['score']!r} is not a finite number", row)
         out.append(Interval(video=rec["video"], onset=onset, apex=apex if apex is not None else (onset + offset) // 2,
                             offset=offset, type=kind, emotion=rec.get("emotion", ""), score=score))
     return out

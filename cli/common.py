@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from causalex.errors import InputError
+from causalex.rates import FPS_MAX, FPS_MIN
 
 LOG_WIDTH = 160  # columns of tables written to a file or pipe (rich would cut them to 80)
 
@@ -94,6 +95,12 @@ def info(message: str) -> None:
 
 CSV_FPS_HELP = ("Frame rate of CSV inputs: needed for py-feat CSVs, which carry none; for an OpenFace CSV it "
                 "overrides the timestamps (a warning says when they disagree).")
+FPS_RANGE = {"min": FPS_MIN, "max": FPS_MAX}  # every frame-rate option: rates a face video can have
+
+
+def csv_fps_option() -> Any:
+    """The ``--fps`` option of commands that read AU series CSVs (range-checked, `CSV_FPS_HELP`)."""
+    return typer.Option(None, "--fps", **FPS_RANGE, help=CSV_FPS_HELP)
 THREADS_HELP = ("Torch CPU threads (default 1: fastest for these small models on a busy or small CPU; "
                 "0: torch's default).")
 

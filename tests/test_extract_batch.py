@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -82,6 +83,50 @@ def test_rerun_skips_finished_videos_and_redoes_changed_ones(tmp_path):
     assert run_batch(jobs, out, fps=12).skipped == []
     assert run_batch(jobs, out, fps=12).skipped == ["a"]
     assert run_batch(jobs, out, fps=12, force=True).skipped == []
+
+
+def test_a_missing_or_corrupt_series_is_extracted_again_with_a_warning(tmp_path, caplog):
+    for name in ("a", "b"):
+        shutil.copy(CLIP, tmp_path / f"{name}.mp4")
+    (tmp_path / "b.mp4").write_bytes((tmp_path / "b.mp4").read_bytes() + b"\0")  # another source hash
+    out = tmp_path / "out"
+    jobs = collect_jobs([tmp_path / "a.mp4", tmp_path / "b.mp4"])
+    first = run_batch(jobs, out)
+    a_series, good = out / "a.parquet", (out / "a.parquet").read_bytes()
+    short = AUSeries.load(a_series)
+    short.values, short.mask = short.values[:10], short.mask[:10]
+    damage = {
+        "garbage": lambda: a_series.write_text("garbage\n"),
+        "truncated": lambda: a_series.write_bytes(good[: len(good) // 2]),
+        "missing": lambda: a_series.unlink(),
+        "plain parquet": lambda: short.to_frame().to_parquet(a_series),  # no causalex metadata
+        "fewer frames": lambda: short.save(a_series),
+        "other video's series": lambda: shutil.copy(out / "b.parquet", a_series),
+    }
+    for what, spoil in damage.items():
+        spoil()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="causalex.extract"):
+            report = run_batch(jobs, out)
+        assert report.skipped == ["b"], what
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and str(a_series) in warnings[0], what
+        assert warnings[0].endswith("; extracting a again"), what
+        assert AUSeries.load(a_series).n_frames == 48 and read_manifest(out)["a"].status == "ok", what
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="causalex.extract"):
+        assert run_batch(jobs, out).skipped == ["a", "b"]  # intact again: skipped without a word
+    assert not caplog.records
+    assert read_manifest(out)["a"].sha256 == first.rows[0].sha256
+
+
+def test_a_list_file_that_is_not_utf8_is_an_input_error(tmp_path):
+    bad = tmp_path / "badlist.txt"
+    bad.write_bytes(b"\xff\xfe\n")
+    with pytest.raises(InputError, match=r"badlist\.txt: not a UTF-8 text file \(byte 0xff at offset 0\)"):
+        collect_jobs([bad])
+    (tmp_path / "good.lst").write_text(f"# clips\n{CLIP}\n\n", encoding="utf-8")
+    assert [j.video for j in collect_jobs([tmp_path / "good.lst"])] == [CLIP.stem]
 
 
 def test_a_killed_run_loses_nothing_finished(tmp_path):

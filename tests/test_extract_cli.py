@@ -48,6 +48,27 @@ def test_bad_videos_are_reported_with_exit_code_2_and_the_good_one_is_kept(tmp_p
     assert [r.status for r in read_manifest(out).values()] == ["ok", "failed", "failed"]
 
 
+def test_a_list_file_that_is_not_utf8_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "badlist.txt").write_bytes(b"\xff\xfe\n")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["extract", str(tmp_path / "badlist.txt"), "-o", str(out)])
+    assert res.exit_code == 2 and "badlist.txt: not a UTF-8 text file" in res.stderr
+    assert "UnicodeDecodeError" not in res.output and len(res.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_rerun_redoes_a_corrupt_series_instead_of_skipping_it(tmp_path):
+    shutil.copy(CLIP, tmp_path / "clip.mp4")
+    out = tmp_path / "series"
+    args = ["extract", str(tmp_path / "clip.mp4"), "-o", str(out), "--fps", "12"]
+    assert runner.invoke(app, args).exit_code == 0
+    (out / "clip.parquet").write_text("garbage\n")
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0 and "1 extracted, 0 already done, 0 failed" in res.stdout
+    assert "clip.parquet: not a readable Parquet file" in res.stderr and "extracting clip again" in res.stderr
+    assert AUSeries.load(out / "clip.parquet").n_frames == 24
+
+
 def test_only_missing_inputs_fail_before_any_output(tmp_path):
     out = tmp_path / "out"
     res = runner.invoke(app, ["extract", str(tmp_path / "missing.mp4"), str(tmp_path / "gone.mp4"), "-o", str(out)])

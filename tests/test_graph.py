@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,8 +68,83 @@ def test_graph_round_trips_and_rejects_bad_files(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"format": "causalex.graph", "nodes": ["AU01"],
                                                    "edges": [{"source": "AU01", "target": "AU99",
                                                               "source_mark": "tail", "target_mark": "arrow"}]}))
-    with pytest.raises(InputError, match="bad.json: invalid graph file"):
+    with pytest.raises(InputError, match=r"bad.json: edge 1 \(AU01 --> AU99\): target 'AU99' is not a node"):
         AUGraph.load(tmp_path / "bad.json")
+
+
+def _edge(source, target, source_mark="circle", target_mark="circle", **extra):
+    return dict(source=source, target=target, source_mark=source_mark, target_mark=target_mark, **extra)
+
+
+_OK_EDGES = [_edge("AU01", "AU02"), _edge("AU02", "AU04", "tail", "arrow")]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"edges": _OK_EDGES + [_edge("AU01", "AU02")]}, r"edge 3 repeats edge 1 \(AU01-AU02\)"),
+    ({"edges": _OK_EDGES + [_edge("AU04", "AU02", "arrow", "tail")]}, r"edge 3 repeats edge 2 \(AU04-AU02\)"),
+    ({"edges": _OK_EDGES + [_edge("AU01", "AU01")]}, r"edge 3 \(AU01 o-o AU01\) joins an AU to itself"),
+    ({"edges": [_edge("AU01", "AU99")]}, r"edge 1 \(AU01 o-o AU99\): target 'AU99' is not a node of the"),
+    ({"edges": [_edge("AU01", "AU02", stability=float("nan"))]},
+     r"edge 1 \(AU01 o-o AU02\): stability nan is not a number in \[0, 1\]"),
+    ({"edges": [_edge("AU01", "AU02", stability=1.5)]}, r"edge 1 \(AU01 o-o AU02\): stability 1.5 is not a"),
+    ({"edges": [_edge("AU01", "AU02", mark_stability={"o-o": "x"})]}, "edge 1 .*: mark_stability must map"),
+    ({"edges": [_edge("AU01", "AU02", kept="yes")]}, "edge 1 .*: kept 'yes' is not true or false"),
+    ({"edges": [_edge("AU01", "AU02", "tail", "dot")]},
+     r"edge 1 \(AU01 --\? AU02\): unknown target_mark 'dot'; valid: tail, arrow, circle"),
+    ({"edges": [_edge("AU01", "AU02", w=1)]}, r"edge 1 \(AU01 o-o AU02\) has unknown field.* 'w'"),
+    ({"edges": _OK_EDGES + [{"source": "AU01"}]}, "edge 3 lacks 'target', 'source_mark', 'target_mark'"),
+    ({"edges": [_edge("AU01", "AU02"), "AU01-AU04"]}, "edge 2 is not an object"),
+    ({"edges": {"AU01": "AU02"}}, "edges must be a list of edge objects"),
+    ({"nodes": [1, 2, 3]}, "nodes must be a list of AU names"),
+    ({"nodes": None}, "nodes must be a list of AU names"),
+    ({"nodes": "AU01 AU02"}, "nodes must be a list of AU names"),
+    ({"nodes": ["AU01", "AU02", "AU01"]}, "node AU01 is listed twice"),
+    ({"adjacency": [["AU01"]]}, r'adjacency entry 1 \(\["AU01"\]\) is not a \[source, target\] pair'),
+    ({"adjacency": [["AU01", "AU02"], ["AU01", "AU99"]]}, "adjacency entry 2 .* names 'AU99', not a node"),
+    ({"adjacency": {"AU01": "AU02"}}, "adjacency must be a list of"),
+    ({"provenance": "discovered"}, "provenance must be an object"),
+    ({"name": 3}, "name must be a string"),
+    ({"version": "1"}, "graph format version '1' is not an integer"),
+])
+def test_load_rejects_malformed_graph_with_one_clear_line(tmp_path, change, message):
+    doc = {"format": "causalex.graph", "version": 1, "name": "g", "nodes": ["AU01", "AU02", "AU04"],
+           "edges": _OK_EDGES, "adjacency": [["AU01", "AU02"], ["AU02", "AU01"], ["AU02", "AU04"]],
+           "provenance": {}, **change}
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=f"^{re.escape(str(path))}: {message}") as err:
+        AUGraph.load(path)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("edges", [[_edge("AU01", "AU02"), _edge("AU01", "AU02")], [_edge("AU01", "AU01")],
+                                   [_edge("AU01", "AU02", stability=float("nan"))]])
+@pytest.mark.parametrize("command", [["show"], ["plot", "-o", "g.png"], ["export", "-o", "g.dot"]])
+def test_graph_commands_refuse_inconsistent_graphs(tmp_path, monkeypatch, edges, command):
+    from typer.testing import CliRunner
+
+    from causalex_cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    doc = {"format": "causalex.graph", "nodes": ["AU01", "AU02"], "edges": edges}
+    Path("bad.json").write_text(json.dumps(doc))
+    res = CliRunner().invoke(app, ["-q", "graph", command[0], "bad.json", *command[1:]])
+    message = res.stderr.strip()
+    assert res.exit_code == 2, res.output
+    assert message.startswith("error: bad.json: edge ") and "\n" not in message, message
+    assert not list(tmp_path.glob("g.*"))
+
+
+def test_load_keeps_an_adjacency_that_differs_from_the_edges(tmp_path):
+    """The adjacency is the debiasing's decision (``o->`` kept one way), not derived from the edges."""
+    doc = {"format": "causalex.graph", "version": 1, "nodes": ["AU01", "AU02", "AU04"],
+           "edges": [_edge("AU01", "AU02", "circle", "arrow"),
+                     _edge("AU02", "AU04", "arrow", "arrow", kept=False)],
+           "adjacency": [["AU01", "AU02"], ["AU01", "AU04"]]}
+    (tmp_path / "g.json").write_text(json.dumps(doc))
+    g = AUGraph.load(tmp_path / "g.json")
+    assert [(e.kind, e.kept) for e in g.edges] == [("o->", True), ("<->", False)]
+    assert np.argwhere(g.adjacency).tolist() == [[0, 1], [0, 2]]
 
 
 def test_graphml_keeps_marks_and_messages(tmp_path):

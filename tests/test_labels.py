@@ -35,6 +35,9 @@ def test_missing_apex_is_midpoint_and_type_case_insensitive(tmp_path):
     ("s1,v,a,2,3,macro,", "row 1: onset 'a' is not a frame number"),
     ("s1,v,1.5,2,3,macro,", "row 1: onset '1.5' is not a whole frame number"),
     ("s1,,1,2,3,macro,", "row 1: empty video id"),
+    ("s1,v,nan,105,110,macro,", "row 1: onset 'nan' is not a whole frame number"),
+    ("s1,v,100,105,inf,macro,", "row 1: offset 'inf' is not a whole frame number"),
+    ("s1,v,100,-inf,110,macro,", "row 1: apex '-inf' is not a whole frame number"),
 ])
 def test_bad_label_rows_name_file_and_row(tmp_path, row, message):
     p = _write(tmp_path, "subject,video,onset,apex,offset,type,emotion\n" + row + "\n")
@@ -89,3 +92,36 @@ def test_labels_file_lists_expression_free_videos_and_keeps_csv_rows(tmp_path):
     path.write_text("subject,video,onset,apex,offset,type,emotion\ns1,v1,,,,,\ns2,v1,1,2,3,micro,\n")
     with pytest.raises(InputError, match=r"row 2: video 'v1' has subject 's2' here and 's1' above"):
         read_labels_file(path)
+
+
+@pytest.mark.parametrize("cells, message", [
+    ("nan,2,3,macro,0.5", "row 2: onset 'nan' is not a whole frame number"),
+    ("1,2,inf,macro,0.5", "row 2: offset 'inf' is not a whole frame number"),
+    ("1,2,3,macro,nan", "row 2: score 'nan' is not a finite number"),
+    ("1,2,3,macro,-inf", "row 2: score '-inf' is not a finite number"),
+])
+def test_nan_in_predictions_is_input_error(tmp_path, cells, message):
+    p = _write(tmp_path, "video,onset,apex,offset,type,score\nv,1,2,3,macro,0.9\nv," + cells + "\n", "p.csv")
+    with pytest.raises(InputError) as err:
+        read_predictions_csv(p)
+    assert str(err.value) == f"{p}, {message}"
+
+
+def test_duplicate_label_row_names_both_rows(tmp_path):
+    head = "subject,video,onset,apex,offset,type,emotion\n"
+    p = _write(tmp_path, head + "s01,s01_v01,100,105,110,macro,positive\ns01,s01_v01,200,205,210,micro,\n"
+               "s01,s01_v01,100,105,110,Macro,\n")  # emotion and case aside, the same expression
+    with pytest.raises(InputError) as err:
+        read_labels_csv(p)
+    assert str(err.value) == f"{p}, row 3: repeats row 1 (video 's01_v01', 100-110 macro)"
+    p.write_text(head + "s01,v,100,,110,macro,\ns01,v,100,105,110,macro,\n")  # empty apex is the midpoint
+    with pytest.raises(InputError, match=r"row 2: repeats row 1 "):
+        read_labels_csv(p)
+    p.write_text(head + "s01,v,100,105,110,macro,\ns01,v,100,106,110,macro,\ns01,v,100,105,110,micro,\n"
+                 "s01,w,100,105,110,macro,\n")  # apex, type or video differs: not a repeat
+    assert len(read_labels_csv(p)) == 4
+
+
+def test_identical_prediction_rows_are_kept(tmp_path):
+    p = _write(tmp_path, "video,onset,apex,offset,type,score\nv,1,2,3,macro,0.5\nv,1,2,3,macro,0.5\n", "p.csv")
+    assert read_predictions_csv(p) == [Interval("v", 1, 2, 3, "macro", score=0.5)] * 2

@@ -85,6 +85,21 @@ def test_openface_fps_from_timestamps_and_explicit():
     assert read_openface_csv(DATA / "openface_nospace.csv", fps=25).fps == 25.0
 
 
+def test_implausible_frame_rates_are_refused_before_resampling(tmp_path):
+    rows = list(csv.reader((DATA / "openface_nospace.csv").read_text().splitlines()))
+    col = rows[0].index("timestamp")
+    for row in rows[1:]:
+        row[col] = str(float(row[col]) * 1e4)  # 1000 fps read as 0.1 fps: a wrong timestamp unit
+    slow = tmp_path / "slow.csv"
+    slow.write_text("\n".join(",".join(r) for r in rows) + "\n")
+    with pytest.raises(InputError, match=r"slow\.csv: frame rate from the timestamps: 0\.1 fps is not between 1 and 1000 fps"):
+        read_series(slow)
+    assert read_series(slow, fps=30).fps == 30.0  # the rate given overrides the timestamps
+    for fps in (0.5, 5000.0, float("nan")):
+        with pytest.raises(InputError, match="--fps: .* fps is not between 1 and 1000 fps"):
+            read_series(DATA / "openface_nospace.csv", fps=fps)
+
+
 def test_openface_non_numeric_value_names_the_row(tmp_path):
     lines = (DATA / "openface_nospace.csv").read_text().splitlines()
     header = lines[0].split(",")

@@ -182,7 +182,14 @@ def test_bad_config_fails_before_the_output_folder_exists(corpus_dir, tmp_path):
                          ({"decode": {"min_valid": 2}}, "min_valid is a share"),
                          ({"model": {"graph_layer": "sparse"}}, "model config (--config):"),
                          ({"decode": 3}, "config section 'decode' must be an object"),
-                         ({"seed": 1.5}, "seed must be a whole number")):
+                         ({"seed": 1.5}, "seed must be a whole number"),
+                         ({"optim": {"lr": -1}}, "OptimConfig.lr must be in (0, inf), got -1"),
+                         ({"optim": {"batch_size": -4}}, "OptimConfig.batch_size must be in [0, inf)"),
+                         ({"data": {"working_fps": 0}}, "DataConfig.working_fps must be in [1, 1000], got 0"),
+                         ({"data": {"window_s": 0}}, "DataConfig.window_s must be in (0, inf)"),
+                         ({"data": {"context_s": 3}}, "must be under half of window_s"),
+                         ({"model": {"dilations": []}}, "dilations must be one or more whole numbers >= 1"),
+                         ({"model": {"emotion_classes": []}}, "emotion_classes must be one or more distinct names")):
         cfg = tmp_path / "bad.json"
         cfg.write_text(json.dumps(doc))
         out = tmp_path / "run"
@@ -194,6 +201,22 @@ def test_bad_config_fails_before_the_output_folder_exists(corpus_dir, tmp_path):
     result = CliRunner().invoke(app, ["train", str(corpus_dir), "--labels", str(corpus_dir / "labels.csv"),
                                       "-o", str(out), "--device", "cpu", "--config", str(cfg)])
     assert result.exit_code == 2 and "unknown method 'ges'" in result.output and not out.exists()
+
+
+def test_output_must_be_a_new_or_empty_folder(corpus_dir, tmp_path):
+    for name, make in (("inputs", None), ("other", lambda p: (p.mkdir(), (p / "notes.txt").write_text("mine"))),
+                       ("afile", lambda p: p.write_text("x"))):
+        out = corpus_dir if make is None else tmp_path / name
+        if make is not None:
+            make(out)
+        before = sorted(q.name for q in out.iterdir()) if out.is_dir() else None
+        result = _train(corpus_dir, out, "--no-final")
+        assert result.exit_code == 2, result.output
+        assert ("is a file" if name == "afile" else "is not empty and holds no interrupted run") in result.output
+        assert (sorted(q.name for q in out.iterdir()) if out.is_dir() else None) == before  # nothing written
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _train(corpus_dir, empty, "--no-final").exit_code == 0
 
 
 def test_config_file_sets_protocol_and_seed_unless_the_command_line_does(corpus_dir, tmp_path):

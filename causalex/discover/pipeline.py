@@ -78,6 +78,15 @@ class DiscoveryConfig:
             raise InputError(f"stability threshold must be in [0, 1], got {self.threshold}")
         if self.workers < 1:
             raise InputError(f"workers must be >= 1, got {self.workers}")
+        if self.seed < 0:
+            raise InputError(f"seed must be >= 0, got {self.seed}")
+        if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
+            raise InputError(f"unknown device {self.device!r}; valid: auto, cpu, cuda")
+        if self.device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise InputError("--device cuda was asked for but no CUDA GPU is available (use auto or cpu)")
         self.sampling.validate()
 
 

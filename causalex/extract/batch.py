@@ -2,7 +2,8 @@
 
 `extract_one` is the per-video function: it never raises for a bad video, it returns a
 `ManifestRow` saying what happened. `run_batch` skips videos already finished with the same
-settings, runs the rest in this process (``workers=1``), in a process pool, or as Ray tasks
+settings (whose series file still reads back as the manifest records; a missing or corrupt one is
+redone), runs the rest in this process (``workers=1``), in a process pool, or as Ray tasks
 (``engine="ray"``, see `causalex.extract.ray_engine`), and rewrites the manifest atomically after
 every video, so a killed run loses nothing that was finished. Series files are written atomically,
 so there is never a half-written one; a video that fails leaves no series file.
@@ -32,7 +33,7 @@ from causalex.extract.manifest import (
     read_manifest,
     write_manifest,
 )
-from causalex.series import SERIES_SUFFIX
+from causalex.series import SERIES_SUFFIX, AUSeries
 
 log = logging.getLogger(__name__)
 
@@ -119,18 +120,41 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def output_problem(previous: ManifestRow, path: Path) -> str | None:
+    """Why the series file of a video the manifest calls finished cannot be trusted; None if it can.
+
+    The file must read back as an AU series (`AUSeries.load`: series files are small) with the frame
+    counts and source hash that the manifest row records.
+    """
+    try:
+        series = AUSeries.load(path)
+    except (InputError, OSError) as exc:
+        return _one_line(str(exc))
+    if series.n_frames != previous.frames or int(series.mask.sum()) != previous.valid_frames:
+        return (f"{path}: holds {series.n_frames} frames ({int(series.mask.sum())} valid), the manifest says "
+                f"{previous.frames} ({previous.valid_frames} valid)")
+    if previous.sha256 and series.meta.get("sha256") != previous.sha256:
+        return f"{path}: was extracted from another source than the manifest records (sha256 differs)"
+    return None
+
+
 def is_finished(previous: ManifestRow | None, job: VideoJob, out_dir: Path, version: str, settings: str) -> bool:
-    """True if an earlier run extracted ``job`` with the same version and settings, and nothing changed."""
+    """True if an earlier run extracted ``job`` with the same version and settings, nothing changed, and
+    its series file is intact (a missing or corrupt one is logged as a warning and the video redone)."""
     if previous is None or previous.status != "ok" or previous.path != job.path:
         return False
     if previous.version != version or previous.settings != settings:
         return False
-    if not series_path(out_dir, job.video).is_file():
-        return False
     try:
-        return previous.fingerprint == input_fingerprint(job.path)
+        if previous.fingerprint != input_fingerprint(job.path):
+            return False
     except OSError:
         return False
+    problem = output_problem(previous, series_path(out_dir, job.video))
+    if problem is not None:
+        log.warning("%s; extracting %s again", problem, job.video)
+        return False
+    return True
 
 
 def prepare_output_dir(out_dir: str | os.PathLike) -> Path:

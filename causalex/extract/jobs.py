@@ -7,7 +7,7 @@ numbered frames per long video); video files found on the way are videos.
 
 Bad inputs are not raised here: a missing path or an empty folder becomes a job that fails with a
 clear message when it runs, so that one bad entry is reported in the manifest and does not stop the
-others.
+others. A list file that cannot be read (or is not UTF-8 text) is raised: it names no video to record.
 """
 
 from __future__ import annotations
@@ -59,8 +59,21 @@ def _expand_folder(folder: Path, found: list[tuple[Path, str]]) -> None:
 
 
 def _read_list(path: Path) -> list[Path]:
+    """Paths named by a list file, relative ones resolved against its folder.
+
+    Raises:
+        InputError: the list file cannot be read or is not UTF-8 text.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        bad = f"byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise input_error(path, f"not a UTF-8 text file ({bad}); a list file holds one video path "
+                                "per line") from exc
+    except OSError as exc:
+        raise input_error(path, f"cannot read list file ({exc.strerror or exc})") from exc
     entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             p = Path(line).expanduser()
@@ -103,7 +116,8 @@ def collect_jobs(inputs: Iterable[str | os.PathLike], folder_fps: float | None =
         folder_fps: frame rate of the frame-image folders among them.
 
     Raises:
-        InputError: two different videos would get the same id even with their parent folder's name.
+        InputError: a list file that cannot be read or is not UTF-8 text; two different videos would get
+            the same id even with their parent folder's name.
     """
     found: list[tuple[Path, str]] = []
     for item in inputs:

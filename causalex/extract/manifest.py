@@ -5,7 +5,8 @@ the video file, or of a frame folder's file names and bytes), a cheap fingerprin
 modification times) used to notice changed inputs on a rerun, frame counts, frame rates, backend,
 versions and settings, status (``ok``; ``failed`` for bad input; ``error`` for anything else), the
 one-line error, the time it took and the output file. A rerun skips a video whose row is ``ok``
-with the same settings, version and fingerprint and whose series file exists.
+with the same settings, version and fingerprint and whose series file reads back with the recorded
+frame counts and source hash.
 """
 
 from __future__ import annotations

@@ -38,6 +38,11 @@ class SpottingNet(nn.Module):
         adjacency = torch.as_tensor(np.asarray(adjacency, np.float32))
         if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
             raise ValueError(f"adjacency must be [K, K], got {tuple(adjacency.shape)}")
+        if not config.dilations or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in config.dilations):
+            raise ValueError(f"dilations must be one or more whole numbers >= 1, got {list(config.dilations)}")
+        classes = list(config.emotion_classes)
+        if not classes or len(set(classes)) != len(classes) or not all(isinstance(c, str) and c for c in classes):
+            raise ValueError(f"emotion_classes must be one or more distinct names, got {classes}")
         self.config = config
         k, h, d = adjacency.shape[0], config.node_hidden, config.temporal_channels
         self.n_nodes = k

@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from causalex.errors import input_error
+from causalex.errors import InputError, input_error
+from causalex.rates import fps_problem
 from causalex.series import SERIES_SUFFIX, AUSeries
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,17 @@ def read_series(path: str | os.PathLike, fps: float | None = None) -> AUSeries:
         InputError: missing file, unknown kind, or any reader error.
     """
     path = Path(path)
+    if fps is not None and fps_problem(fps):
+        raise InputError(f"--fps: {fps_problem(fps)}")
     if not path.exists():
         raise input_error(path, "AU series file does not exist")
+    series = _read_any(path, fps)
+    if fps_problem(series.fps):  # e.g. OpenFace timestamps in milliseconds, which read as 0.03 fps
+        raise input_error(path, f"frame rate: {fps_problem(series.fps)}; pass the frame rate (--fps)")
+    return series
+
+
+def _read_any(path: Path, fps: float | None) -> AUSeries:
     if path.suffix == SERIES_SUFFIX:
         return AUSeries.load(path)
     if path.suffix.lower() != ".csv":

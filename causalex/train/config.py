@@ -6,11 +6,13 @@ model folder) and accepts partial overrides (``--config overrides.json``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from causalex.model.config import ModelConfig, dataclass_from_dict
 from causalex.model.features import FeatureConfig
+from causalex.rates import FPS_MAX, FPS_MIN
 from causalex.spot.decoding import DecodeConfig
 
 
@@ -103,6 +105,50 @@ class GraphConfig:
         return cfg
 
 
+def _between(low: float, high: float, *, open_low: bool = False, open_high: bool = False):
+    """A predicate and its words for a value range (``(lo, hi]``-style bounds; ``inf`` for none)."""
+    def ok(v: float) -> bool:
+        return math.isfinite(v) and (v > low if open_low else v >= low) and (v < high if open_high else v <= high)
+    left, right = "(" if open_low else "[", ")" if open_high else "]"
+    return ok, f"in {left}{low:g}, {high:g}{right}"
+
+
+VALUE_RANGES = {  # (section, field) -> (predicate, words): values every run needs, checked when a config is read
+    ("optim", "epochs"): _between(1, math.inf, open_high=True),
+    ("optim", "validate_from"): _between(0, 1),
+    ("optim", "batch_size"): _between(0, math.inf, open_high=True),
+    ("optim", "min_steps"): _between(1, math.inf, open_high=True),
+    ("optim", "lr"): _between(0, math.inf, open_low=True, open_high=True),
+    ("optim", "weight_decay"): _between(0, math.inf, open_high=True),
+    ("optim", "warmup_epochs"): _between(0, math.inf, open_high=True),
+    ("optim", "grad_clip"): _between(0, math.inf, open_high=True),
+    ("optim", "ema_decay"): _between(0, 1, open_high=True),
+    ("optim", "focal_gamma"): _between(0, math.inf, open_high=True),
+    ("optim", "label_smoothing"): _between(0, 1, open_high=True),
+    ("optim", "micro_weight"): _between(0, math.inf, open_high=True),
+    ("optim", "emotion_weight"): _between(0, math.inf, open_high=True),
+    ("data", "working_fps"): _between(FPS_MIN, FPS_MAX),
+    ("data", "window_s"): _between(0, math.inf, open_low=True, open_high=True),
+    ("data", "context_s"): _between(0, math.inf, open_high=True),
+    ("data", "neutral_ratio"): _between(0, math.inf, open_high=True),
+    ("data", "micro_repeat"): _between(1, math.inf, open_high=True),
+    ("data", "sigma_ratio"): _between(0, math.inf, open_low=True, open_high=True),
+    ("data", "apex_sigma_ratio"): _between(0, math.inf, open_low=True, open_high=True),
+    ("data", "sigma_min_s"): _between(0, math.inf, open_low=True, open_high=True),
+}
+
+
+def check_value_ranges(config: "ExperimentConfig") -> None:
+    """Raise ValueError naming the first field of ``config`` outside its `VALUE_RANGES` range."""
+    for (section, name), (ok, words) in VALUE_RANGES.items():
+        value = getattr(getattr(config, section), name)
+        if not ok(float(value)):
+            raise ValueError(f"{type(getattr(config, section)).__name__}.{name} must be {words}, got {value!r}")
+    if 2 * config.data.context_s >= config.data.window_s:
+        raise ValueError(f"DataConfig.context_s ({config.data.context_s:g} s) must be under half of window_s "
+                         f"({config.data.window_s:g} s): the window needs frames that carry a loss")
+
+
 @dataclass
 class ExperimentConfig:
     """Everything a training run needs. Serialised as ``config.json`` in the model folder."""
@@ -157,7 +203,9 @@ class ExperimentConfig:
             if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
                 raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
             kwargs["seed"] = seed
-        return cls(**kwargs)
+        config = cls(**kwargs)
+        check_value_ranges(config)
+        return config
 
     def merged(self, overrides: dict[str, Any]) -> "ExperimentConfig":
         """A copy with nested ``overrides`` applied (``{"optim": {"epochs": 3}}``)."""

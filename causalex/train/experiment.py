@@ -120,6 +120,8 @@ def inputs_digests(series: list[AUSeries], labels: list[Interval], au_names: lis
 def _start_dir(layout: ModelDirLayout, run_doc: dict[str, Any], resume: bool) -> None:
     """Refuse to overwrite a finished or different run; create ``.resume/`` with the run description."""
     saved = layout.resume / "run.json"
+    if layout.root.exists() and not layout.root.is_dir():
+        raise input_error(layout.root, "is a file; the model output must be a folder")
     if resume and saved.exists():
         previous = json.loads(saved.read_text(encoding="utf-8"))
         differs = [name for key, name in RESUME_CHECKED if key in previous and previous[key] != run_doc[key]]
@@ -130,6 +132,8 @@ def _start_dir(layout: ModelDirLayout, run_doc: dict[str, Any], resume: bool) ->
         return
     if layout.model.exists() or layout.metrics.exists():
         raise input_error(layout.root, "already holds a trained model; choose another output folder")
+    if not layout.resume.exists() and layout.root.is_dir() and any(layout.root.iterdir()):
+        raise input_error(layout.root, "is not empty and holds no interrupted run; train into a new or empty folder")
     if layout.resume.exists() and not resume:
         if any(p.name != "run.json" for p in layout.resume.iterdir()):
             raise input_error(layout.root, "holds an interrupted run; pass --resume to continue it")

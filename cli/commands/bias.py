@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from causalex_cli.common import CSV_FPS_HELP, THREADS_HELP, comma_list, console, handle_errors, info, progress
+from causalex_cli.common import THREADS_HELP, comma_list, console, csv_fps_option, handle_errors, info, progress
 
 DEFAULT_GRAPHS = "causal,cooccurrence,facs,full,none"
 
@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
                                                  help="Background knowledge of the causal variant's discovery: "
                                                       "facs or none (default: the training config's, facs). The "
                                                       "graph diff is always discovered without one."),
-        fps: Optional[float] = typer.Option(None, "--fps", help=CSV_FPS_HELP),
+        fps: Optional[float] = csv_fps_option(),
         device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
         threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
     ) -> None:

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from causalex_cli.common import CSV_FPS_HELP, STATE, comma_list, console, handle_errors, info
+from causalex_cli.common import STATE, comma_list, console, csv_fps_option, handle_errors, info
 
 
 def rebuild_command(series: list[Path], output: Path, options: dict[str, object]) -> str:
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
                                        help="facs: forbid edges between AUs the FACS prior does not link; none."),
         aus: Optional[str] = typer.Option(None, "--aus", help="Comma-separated AUs to use (default: those of the "
                                                               "first series; every series must have them)."),
-        fps: Optional[float] = typer.Option(None, "--fps", help=CSV_FPS_HELP),
+        fps: Optional[float] = csv_fps_option(),
         seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resampling."),
         workers: int = typer.Option(1, "--workers", help="Processes for bootstrap runs that cannot be batched."),
         device: str = typer.Option("auto", "--device", help="Batched bootstrap tests: auto (GPU when present), cpu, cuda."),

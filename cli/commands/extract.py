@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from causalex_cli.common import EXIT_BAD_INPUT, EXIT_FAILURE, handle_errors, info, progress
+from causalex_cli.common import EXIT_BAD_INPUT, EXIT_FAILURE, FPS_RANGE, handle_errors, info, progress
 
 
 class Backend(str, enum.Enum):
@@ -37,9 +37,9 @@ def extract(
     backend: Backend = typer.Option(Backend.flow, "--backend", help="flow: offline landmarks + optical flow "
                                                                      "(default); pyfeat: py-feat AU probabilities."),
     workers: int = typer.Option(1, "--workers", min=1, help="Videos extracted in parallel (one process each)."),
-    fps: Optional[float] = typer.Option(None, "--fps", min=0.001, help="Output frame rate: keep every "
+    fps: Optional[float] = typer.Option(None, "--fps", **FPS_RANGE, help="Output frame rate: keep every "
                                                                        "round(source_fps/F)-th frame."),
-    folder_fps: Optional[float] = typer.Option(None, "--folder-fps", min=0.001,
+    folder_fps: Optional[float] = typer.Option(None, "--folder-fps", **FPS_RANGE,
                                                help="Frame rate of frame-image folders (e.g. 200 for SAMM-LV, "
                                                     "30 for CAS(ME)^2)."),
     engine: Engine = typer.Option(Engine.local, "--engine", help="local (processes on this machine) or ray "

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from causalex_cli.common import CSV_FPS_HELP, console, err_console, handle_errors, info
+from causalex_cli.common import console, csv_fps_option, err_console, handle_errors, info
 
 graph_app = typer.Typer(name="graph",
                         help="Inspect, compare, plot and export saved AU graphs (graph JSON files or model folders).",
@@ -215,7 +215,7 @@ def build(
     labels: Optional[Path] = typer.Option(None, "--labels", help="Labels CSV (cooccurrence: co-activation "
                                                                 "inside expressions; else correlation)."),
     threshold: float = typer.Option(0.3, "--threshold", help="cooccurrence: minimum Jaccard index or |r|."),
-    fps: Optional[float] = typer.Option(None, "--fps", help=CSV_FPS_HELP),
+    fps: Optional[float] = csv_fps_option(),
 ) -> None:
     """Build a graph variant for ablations: facs (FACS prior), cooccurrence (label co-activation or
     correlation), full, none, or causal (discovery with default settings; use `causalex discover` to

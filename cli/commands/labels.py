@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from causalex.errors import InputError
-from causalex_cli.common import console, handle_errors, info
+from causalex_cli.common import FPS_RANGE, console, handle_errors, info
 
 labels_app = typer.Typer(help="Convert and inspect expression annotations.", no_args_is_help=True)
 
@@ -87,7 +87,7 @@ def convert(
 @handle_errors
 def show(
     labels: Path = typer.Argument(..., help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
-    fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate, to show durations in seconds."),
+    fps: Optional[float] = typer.Option(None, "--fps", **FPS_RANGE, help="Frame rate, to show durations in seconds."),
 ) -> None:
     """Count the intervals of a labels CSV per type, emotion and subject, with their lengths.
 
@@ -95,8 +95,6 @@ def show(
     """
     from causalex.labels import read_labels_file
 
-    if fps is not None and not fps > 0:
-        raise InputError(f"--fps must be positive, got {fps}")
     doc = read_labels_file(labels)
     intervals = doc.intervals
     quiet = sorted(set(doc.videos) - {iv.video for iv in intervals})

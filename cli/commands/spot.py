@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from causalex_cli.common import CSV_FPS_HELP, THREADS_HELP, console, err_console, handle_errors, info, progress
+from causalex_cli.common import THREADS_HELP, console, csv_fps_option, err_console, handle_errors, info, progress
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".m4v")
 
@@ -72,8 +72,7 @@ def spot(
                                                                  "baseline, needs no model)."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Also write a per-video score plot (.png, .pdf or .svg)."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
-    fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
-                                        help=CSV_FPS_HELP),
+    fps: Optional[float] = csv_fps_option(),
     threads: int = typer.Option(1, "--threads", min=0, help=THREADS_HELP),
     skip_short: bool = typer.Option(False, "--skip-short", help="Leave out (with a warning) inputs shorter than "
                                                                 "the model's window instead of refusing the batch."),

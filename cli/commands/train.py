@@ -12,8 +12,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from causalex_cli.common import (CSV_FPS_HELP, THREADS_HELP, comma_list, console, err_console, handle_errors, info,
-                                 progress)
+from causalex_cli.common import (FPS_RANGE, THREADS_HELP, comma_list, console, csv_fps_option, err_console,
+                                 handle_errors, info, progress)
 
 
 class Protocol(str, enum.Enum):
@@ -105,10 +105,9 @@ def train(
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Training epochs (default from the config)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed (same seed, same run; config "
                                                                    "default 0)."),
-    working_fps: Optional[float] = typer.Option(None, "--working-fps", min=1.0,
+    working_fps: Optional[float] = typer.Option(None, "--working-fps", **FPS_RANGE,
                                                 help="Frame rate every series is resampled to (default 30)."),
-    fps: Optional[float] = typer.Option(None, "--fps", min=0.001,
-                                        help=CSV_FPS_HELP),
+    fps: Optional[float] = csv_fps_option(),
     config_file: Optional[Path] = typer.Option(None, "--config", help="JSON overrides, e.g. "
                                                                       '{"optim": {"lr": 0.001}} (keys: see '
                                                                       "--print-config)."),
