@@ -176,6 +176,19 @@ def test_auwgcn_csv():
     ]
 
 
+def test_repeated_expressions_are_dropped_with_a_warning(tmp_path, caplog):
+    lines = (DATA / "auwgcn_annotations.csv").read_text().splitlines()
+    src = tmp_path / "repeats.csv"
+    src.write_text("\n".join([*lines, lines[1], lines[3]]) + "\n")  # data rows 1 and 3 again, as rows 6 and 7
+    with caplog.at_level("WARNING"):
+        recs = read_annotations(src, "csv")
+    assert [_iv(r) for r in recs] == [_iv(r) for r in read_annotations(DATA / "auwgcn_annotations.csv", "csv")]
+    assert "dropped 2 row(s) that repeat an earlier expression: source row 6 (= 1), 7 (= 3)" in caplog.text
+    out = tmp_path / "labels.csv"
+    write_labels_csv(out, [r.interval for r in recs])
+    assert len(read_labels_csv(out)) == len(recs)  # the converted file reads (repeats are refused there)
+
+
 def test_lgsnet_csv_paths_and_no_apex():
     recs = read_annotations(DATA / "lgsnet_annotations.csv", "csv")
     assert [r.interval.video for r in recs] == ["006_1", "006_1", "15_0102eatingworms", "001_a"]

@@ -170,13 +170,30 @@ def make_interval(path, row: int, *, video: str, subject: str, onset: Any, apex:
 
 
 def finish_records(path, records: list[AnnotationRecord], where: str) -> list[AnnotationRecord]:
-    """Refuse an empty result, log one summary line about repaired rows, return ``records``.
+    """Refuse an empty result, drop rows that repeat an earlier one, log what was repaired or dropped.
+
+    A repeated expression (same video, frames and type) would be a second ground truth that a second
+    prediction could match, and the labels reader refuses it; the first of the rows is kept.
 
     Raises:
         InputError: no records (``where`` says where rows were expected).
     """
     if not records:
         raise input_error(path, f"no annotation rows {where}")
+    first: dict[tuple, int] = {}
+    kept, repeats = [], []
+    for r in records:
+        iv = r.interval
+        key = (iv.video, iv.onset, iv.apex, iv.offset, iv.type)
+        if key in first:
+            repeats.append(f"{r.source_row} (= {first[key]})")
+            continue
+        first[key] = r.source_row
+        kept.append(r)
+    if repeats:
+        log.warning("%s: dropped %d row(s) that repeat an earlier expression: source row %s", path, len(repeats),
+                    ", ".join(repeats))
+    records = kept
     fixed = [r for r in records if r.note]
     if fixed:
         log.warning("%s: repaired %d of %d rows (missing offset/apex, clamped apex); see the note column",
