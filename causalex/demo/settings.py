@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from causalex.devices import device_problem
 from causalex.errors import InputError
 from causalex.simulate.presets import PRESETS, SimPreset, get_preset
 
@@ -48,8 +49,8 @@ class DemoSettings:
             raise InputError(f"epochs must be >= 1, got {self.epochs}")
         if self.threads < 0:
             raise InputError(f"threads must be >= 0, got {self.threads}")
-        if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
-            raise InputError(f"unknown device {self.device!r}; valid: auto, cpu, cuda")
+        if device_problem(self.device):
+            raise InputError(device_problem(self.device))
         get_preset(self.preset, **self.preset_overrides)
 
     def to_json(self) -> dict[str, Any]:

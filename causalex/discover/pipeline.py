@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from causalex.devices import device_problem
 from causalex.discover.background import BackgroundKnowledge
 from causalex.discover.cooccurrence import DEFAULT_THRESHOLD, cooccurrence_graph
 from causalex.discover.debias import DEFAULT_POLICY, check_policy, debias_edges
@@ -80,13 +81,8 @@ class DiscoveryConfig:
             raise InputError(f"workers must be >= 1, got {self.workers}")
         if self.seed < 0:
             raise InputError(f"seed must be >= 0, got {self.seed}")
-        if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
-            raise InputError(f"unknown device {self.device!r}; valid: auto, cpu, cuda")
-        if self.device.startswith("cuda"):
-            import torch
-
-            if not torch.cuda.is_available():
-                raise InputError("--device cuda was asked for but no CUDA GPU is available (use auto or cpu)")
+        if device_problem(self.device):
+            raise InputError(device_problem(self.device))
         self.sampling.validate()
 
 

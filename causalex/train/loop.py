@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from causalex.checkpoint import load_training_state, save_training_state
+from causalex.devices import device_problem
 from causalex.labels import Interval
 from causalex.model.dynamic_graph import discover_adjacency
 from causalex.model.inference import autocast_dtype
@@ -56,10 +57,8 @@ def resolve_device(device: str) -> torch.device:
     """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU raises ValueError."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA GPU is available (use auto or cpu)")
-    if device not in ("cpu",) and not device.startswith("cuda"):
-        raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda")
+    if device_problem(device):
+        raise ValueError(device_problem(device))
     return torch.device(device)
 
 
