@@ -75,7 +75,8 @@ def handle_errors(func: Callable) -> Callable:
         except Exception as exc:  # a failure, not bad input
             if STATE["verbose"]:
                 err_console.print_exception()
-            fail(f"{type(exc).__name__}: {exc} (run with --verbose for the traceback)", EXIT_FAILURE)
+            hint = "" if STATE["verbose"] else " (run with --verbose for the traceback)"
+            fail(f"{type(exc).__name__}: {exc}{hint}", EXIT_FAILURE)
 
     return wrapper
 

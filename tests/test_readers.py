@@ -95,6 +95,10 @@ def test_implausible_frame_rates_are_refused_before_resampling(tmp_path):
     with pytest.raises(InputError, match=r"slow\.csv: frame rate from the timestamps: 0\.1 fps is not between 1 and 1000 fps"):
         read_series(slow)
     assert read_series(slow, fps=30).fps == 30.0  # the rate given overrides the timestamps
+    one = tmp_path / "one.csv"
+    one.write_text("\n".join(",".join(r) for r in rows[:2]) + "\n")
+    with pytest.raises(InputError, match=r"one\.csv: cannot infer fps from the timestamps of a single row"):
+        read_series(one)
     for fps in (0.5, 5000.0, float("nan")):
         with pytest.raises(InputError, match="--fps: .* fps is not between 1 and 1000 fps"):
             read_series(DATA / "openface_nospace.csv", fps=fps)

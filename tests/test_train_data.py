@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from causalex.errors import InputError
-from causalex.labels import Interval
+from causalex.labels import MEGC_EMOTIONS, Interval
 from causalex.model.outputs import channel_index
 from causalex.train.config import DataConfig, ExperimentConfig
 from causalex.train.dataset import WindowSampler, prepare_video
@@ -104,3 +104,17 @@ def test_check_inputs_messages():
 def test_data_config_defaults_are_in_seconds():
     d = DataConfig()
     assert d.window_s > d.context_s * 2 and d.working_fps > 0
+
+
+def test_unknown_emotion_words_are_warned_once_with_their_counts(caplog):
+    from causalex.train.inputs import warn_unknown_emotions
+
+    labels = [Interval("v", 1, 2, 3, "macro", emotion=e) for e in ("postive", "postive", "disgust/fear", "Others", "")]
+    with caplog.at_level("WARNING"):
+        assert warn_unknown_emotions(labels, MEGC_EMOTIONS, "l.csv") == {"postive": 2}
+    assert len(caplog.records) == 1 and "l.csv: 2 labelled expression(s)" in caplog.text
+    assert "('postive' x2); they count as 'others'" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        warn_unknown_emotions(labels, ("negative", "positive"), "l.csv")
+    assert "they train spotting only" in caplog.text  # 'others' is a known word: not listed

@@ -180,8 +180,10 @@ def _check_given_fps(df, path, fps: float) -> None:
 
 
 def _estimate_fps(df, path) -> float:
-    if "timestamp" not in df.columns or len(df) < 2:
+    if "timestamp" not in df.columns:
         raise input_error(path, "cannot infer fps (no timestamp column); pass the frame rate (--fps)")
+    if len(df) < 2:
+        raise input_error(path, "cannot infer fps from the timestamps of a single row; pass the frame rate (--fps)")
     fps = fps_from_timestamps(df["frame"].to_numpy(np.float64), df["timestamp"].to_numpy(np.float64))
     if fps is None:
         raise input_error(path, "cannot infer fps from the timestamps (not increasing with the frames?); pass the frame rate (--fps)")

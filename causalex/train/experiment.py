@@ -35,7 +35,7 @@ from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
 from causalex.train.fit import fit_model
 from causalex.train.graphs import needs_data, resolve_graph, series_au_names, videos_seen_by_graph
-from causalex.train.inputs import check_inputs, label_counts
+from causalex.train.inputs import check_inputs, label_counts, warn_unknown_emotions
 from causalex.train.protocols import SELECTION_INNER, SELECTION_NONE, SELECTION_TEST, Fold, final_fold, make_folds
 
 log = logging.getLogger(__name__)
@@ -236,6 +236,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     layout = ModelDirLayout(Path(output_dir))
     subjects = check_inputs(series, labels, labels_path, labels_file.videos if labels_file else None,
                             labels_file.rows if labels_file else None)
+    warn_unknown_emotions(labels, config.model.emotion_classes, labels_path)
     series = with_label_subjects(series, subjects)  # videos listed without expressions get theirs
     au_names = series_au_names(graph_spec, series)
     if exclude_aus:

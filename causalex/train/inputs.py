@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from collections import Counter
+
 from causalex.errors import input_error
-from causalex.labels import EXPRESSION_TYPES, Interval
+from causalex.labels import EMOTION_TO_MEGC, EXPRESSION_TYPES, Interval
 from causalex.series import AUSeries
 from causalex.train.dataset import series_origin
+
+log = logging.getLogger(__name__)
 
 
 def check_inputs(series: list[AUSeries], labels: list[Interval], labels_path: str | None = None,
@@ -70,3 +76,24 @@ def label_counts(labels: list[Interval], subjects: dict[str, str]) -> dict[str, 
     for iv in labels:
         out[subjects[iv.video]][iv.type] += 1
     return out
+
+
+
+def warn_unknown_emotions(labels: list[Interval], classes: tuple[str, ...] | list[str],
+                          labels_path: str | None = None) -> Counter:
+    """Log one warning for label emotions that are neither a class of the model nor a known dataset word
+    (`causalex.labels.EMOTION_TO_MEGC`), e.g. a typo; return their counts.
+
+    Such an expression trains the emotion head as ``others`` when the model has that class (MEGC's
+    catch-all), else spotting only.
+    """
+    lowered = {c.lower() for c in classes}
+    unknown = Counter(word for word in (iv.emotion.strip().lower() for iv in labels)
+                      if word and word not in lowered
+                      and not any(w in EMOTION_TO_MEGC for w in re.split(r"[^a-z]+", word) if w))
+    if unknown:
+        fate = "they count as 'others'" if "others" in lowered else "they train spotting only"
+        log.warning("%s: %d labelled expression(s) carry emotion words causalex does not know (%s); %s (model "
+                    "classes: %s)", labels_path or "labels", sum(unknown.values()),
+                    ", ".join(f"{word!r} x{n}" for word, n in unknown.most_common()), fate, ", ".join(classes))
+    return unknown

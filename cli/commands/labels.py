@@ -52,7 +52,7 @@ def convert(
     missing_offset: MissingOffset = typer.Option(MissingOffset.mirror, "--missing-offset",
                                                  help="Fill an empty offset with apex + (apex - onset) (mirror), "
                                                       "with the apex, or refuse the file (error)."),
-    frame_base: Optional[int] = typer.Option(None, "--frame-base",
+    frame_base: Optional[int] = typer.Option(None, "--frame-base", min=0,
                                              help="Number of the first frame in the source (default: 1; 0 for a "
                                                   "causalex labels CSV)."),
     expression_type: Optional[ExpressionType] = typer.Option(None, "--type",
