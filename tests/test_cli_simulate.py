@@ -57,3 +57,17 @@ def test_preset_help_of_simulate_and_demo_lists_every_preset():
     for command, text in (("simulate", listed), ("demo", listed.replace("demo", "demo (default)"))):
         result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "400"})
         assert text in " ".join(result.output.split()), command
+
+
+def test_a_refused_output_costs_no_simulation(tmp_path, monkeypatch):
+    import causalex.simulate
+
+    def never(*args, **kwargs):
+        raise AssertionError("simulated before checking the output")
+
+    monkeypatch.setattr(causalex.simulate, "generate_corpus", never)
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["simulate", "-o", str(taken), "--preset", "tiny"])
+    assert result.exit_code == 2 and "holds no simulated corpus" in result.output

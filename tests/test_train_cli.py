@@ -217,6 +217,9 @@ def test_output_must_be_a_new_or_empty_folder(corpus_dir, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert _train(corpus_dir, empty, "--no-final").exit_code == 0
+    again = CliRunner().invoke(app, ["train", str(tmp_path / "no_such_series"), "--labels", "no_such.csv", "-o",
+                                     str(empty)])  # the output is refused before any input is read
+    assert again.exit_code == 2 and "already holds a trained model" in again.output
 
 
 def test_config_file_sets_protocol_and_seed_unless_the_command_line_does(corpus_dir, tmp_path):

@@ -131,8 +131,14 @@ def corpus_summary(series: list[AUSeries], labels: list[Interval], preset: SimPr
     }
 
 
-def _check_out_dir(out: Path) -> list[str]:
-    """Video ids of a previous corpus in ``out`` (to replace); refuse a folder holding anything else."""
+def check_corpus_folder(out_dir: str | os.PathLike) -> list[str]:
+    """Video ids of a previous corpus in ``out_dir`` (to replace); refuse a file or a folder holding anything
+    else (callers check before simulating, so that a refused folder costs no work).
+
+    Raises:
+        InputError: ``out_dir`` is a file, or a non-empty folder that holds no simulated corpus.
+    """
+    out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise input_error(out, "output path exists and is not a folder")
     if not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith(".")):
@@ -163,7 +169,7 @@ def write_corpus(corpus: SimulatedCorpus, out_dir: str | os.PathLike,
         InputError: the folder is not writable, or is not empty and not a simulated corpus.
     """
     out = Path(out_dir)
-    previous = _check_out_dir(out)
+    previous = check_corpus_folder(out)
     for i, s in enumerate(corpus.series):
         write_openface_csv(s, out / f"{s.video}.csv")
         if on_file is not None:
@@ -184,6 +190,7 @@ def write_corpus(corpus: SimulatedCorpus, out_dir: str | os.PathLike,
 def simulate_corpus(out_dir: str | os.PathLike, preset: str = "small", bias: float | None = None,
                     seed: int = 0) -> dict[str, Any]:
     """Generate a corpus and write it to ``out_dir``; returns its summary (see `generate_corpus`)."""
+    check_corpus_folder(out_dir)
     corpus = generate_corpus(preset, bias=bias, seed=seed)
     write_corpus(corpus, out_dir)
     return corpus.summary

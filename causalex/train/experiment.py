@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,11 +118,30 @@ def inputs_digests(series: list[AUSeries], labels: list[Interval], au_names: lis
             "labels_sha256": hashlib.sha256(json.dumps(rows).encode()).hexdigest()}
 
 
-def _start_dir(layout: ModelDirLayout, run_doc: dict[str, Any], resume: bool) -> None:
-    """Refuse to overwrite a finished or different run; create ``.resume/`` with the run description."""
-    saved = layout.resume / "run.json"
+def check_model_folder(output_dir: str | os.PathLike, resume: bool = False) -> None:
+    """Refuse an output that training may not write to, before any work: a file, a finished model, a
+    non-empty folder that holds no run, or an interrupted run without ``resume``.
+
+    Raises:
+        InputError: naming the folder and what to do instead.
+    """
+    layout = ModelDirLayout(Path(output_dir))
     if layout.root.exists() and not layout.root.is_dir():
         raise input_error(layout.root, "is a file; the model output must be a folder")
+    if resume and (layout.resume / "run.json").exists():
+        return
+    if layout.model.exists() or layout.metrics.exists():
+        raise input_error(layout.root, "already holds a trained model; choose another output folder")
+    if not layout.resume.exists() and layout.root.is_dir() and any(layout.root.iterdir()):
+        raise input_error(layout.root, "is not empty and holds no interrupted run; train into a new or empty folder")
+    if layout.resume.exists() and not resume and any(p.name != "run.json" for p in layout.resume.iterdir()):
+        raise input_error(layout.root, "holds an interrupted run; pass --resume to continue it")
+
+
+def _start_dir(layout: ModelDirLayout, run_doc: dict[str, Any], resume: bool) -> None:
+    """Refuse to overwrite a finished or different run; create ``.resume/`` with the run description."""
+    check_model_folder(layout.root, resume)
+    saved = layout.resume / "run.json"
     if resume and saved.exists():
         previous = json.loads(saved.read_text(encoding="utf-8"))
         differs = [name for key, name in RESUME_CHECKED if key in previous and previous[key] != run_doc[key]]
@@ -130,13 +150,7 @@ def _start_dir(layout: ModelDirLayout, run_doc: dict[str, Any], resume: bool) ->
             raise input_error(layout.root, f"cannot resume: the {named} changed since the interrupted run (train "
                                            "into a new folder)")
         return
-    if layout.model.exists() or layout.metrics.exists():
-        raise input_error(layout.root, "already holds a trained model; choose another output folder")
-    if not layout.resume.exists() and layout.root.is_dir() and any(layout.root.iterdir()):
-        raise input_error(layout.root, "is not empty and holds no interrupted run; train into a new or empty folder")
-    if layout.resume.exists() and not resume:
-        if any(p.name != "run.json" for p in layout.resume.iterdir()):
-            raise input_error(layout.root, "holds an interrupted run; pass --resume to continue it")
+    if layout.resume.exists():
         log.info("%s: replacing an interrupted run that finished no fold", layout.root)
     write_text_atomic(saved, json.dumps(run_doc, indent=2) + "\n")
 

@@ -68,8 +68,9 @@ def register(app: typer.Typer) -> None:
 
         Example: causalex simulate -o corpus/ --preset casme2 --seed 0
         """
-        from causalex.simulate import generate_corpus, write_corpus
+        from causalex.simulate import check_corpus_folder, generate_corpus, write_corpus
 
+        check_corpus_folder(output)  # before the work
         start = time.perf_counter()
         with progress() as bar:
             task = bar.add_task(f"simulating {preset}", total=None)

@@ -140,7 +140,7 @@ def train(
     from causalex.labels import read_labels_file
     from causalex.readers import load_series_inputs
     from causalex.train.config import ExperimentConfig
-    from causalex.train.experiment import run_experiment
+    from causalex.train.experiment import check_model_folder, run_experiment
     from causalex.train.loop import resolve_device
 
     overrides = _overrides(config_file)
@@ -171,6 +171,7 @@ def train(
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
+    check_model_folder(output, resume)  # before loading anything
     all_series = load_series_inputs(series, fps=fps)
     labels_doc = read_labels_file(labels)
     all_labels = labels_doc.intervals
