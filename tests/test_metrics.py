@@ -82,6 +82,15 @@ def test_iou_exactly_half_counts_for_megc_only():
     assert evaluate_spotting([iv(0, 6)], [iv(0, 10)], variant="auwgcn").micro.tp == 1
 
 
+def test_one_prediction_finds_at_most_one_ground_truth():
+    # pred [0,9] covers GT [0,4] and GT [5,9] with IoU 0.5 each: one TP (the MEGC2020 code counts 2, precision 2)
+    res = evaluate_spotting([iv(0, 9)], [iv(0, 4), iv(5, 9)])
+    assert counts(res.micro) == (1, 1, 2) and res.micro.precision == 1.0 and res.micro.f1 == pytest.approx(2 / 3)
+    # the matching is maximal: pred A may find GT 1 or 2, pred B only GT 1 -> both found (a greedy A->1 finds 1)
+    res = evaluate_spotting([iv(0, 9), iv(0, 5)], [iv(0, 4), iv(5, 9)])
+    assert counts(res.micro) == (2, 2, 2)
+
+
 def test_touching_nested_and_one_frame_intervals():
     # touching [0,4] vs GT [4,8]: IoU 1/9 -> missed; nested [22,26] in GT [20,29]: inter 5,
     # union 10 -> 0.5 -> found; one-frame pred [40,40] vs one-frame GT [40,40]: IoU 1 -> found.
@@ -255,11 +264,13 @@ def test_strs_without_emotions_or_spotted_pairs():
 
 
 def test_class_averaged_scores_of_label_pairs():
-    # classes a, b (true labels). a: 1 hit, predicted a twice, true a once -> P 1/2, R 1
-    # b: 0 hits, predicted b 0 times, true b twice ("c" is just a wrong answer) -> P 0, R 0
-    # P = 0.25, R = 0.5, F1 = 2*0.125/0.75 = 1/3
+    # classes a, b, c (every label seen, true or predicted, as the STRS reference code)
+    # a: 1 hit, predicted a twice, true a once -> P 1/2, R 1; b: predicted 0 times, true twice -> P 0, R 0
+    # c: predicted once, never true -> P 0, R 0.  P = 1/6, R = 1/3, F1 = 2 * (1/18) / (1/2) = 2/9
     p, r, f1, classes = class_averaged_scores([("a", "a"), ("b", "a"), ("b", "c")])
-    assert (p, r, f1, classes) == (0.25, 0.5, pytest.approx(1 / 3), ("a", "b"))
+    assert (p, r, f1, classes) == (pytest.approx(1 / 6), pytest.approx(1 / 3), pytest.approx(2 / 9), ("a", "b", "c"))
+    # a predicted class that no true label has lowers the score (it would be left out if classes were true ones)
+    assert class_averaged_scores([("negative", "negative"), ("positive", "surprise")])[2] == pytest.approx(1 / 3)
 
 
 # ---------------------------------------------------------------- full result and table
@@ -296,4 +307,4 @@ def test_strs_reads_dataset_emotion_words_as_training_does():
     assert result.classes == ("negative", "others", "positive") and result.recognition_f1 == 1.0
     custom = [replace(p, emotion=e) for p, e in zip(preds, ("happiness", "fear", "curious"))]  # a custom model
     result = strs(custom, truth)
-    assert result.classes == ("curious", "disgust/fear", "happiness") and result.recognition_f1 < 1.0
+    assert result.classes == ("curious", "disgust/fear", "fear", "happiness") and result.recognition_f1 < 1.0

@@ -77,7 +77,10 @@ def recognition_pairs(predictions: Sequence[Interval], ground_truth: Sequence[In
 
 
 def class_averaged_scores(pairs: Sequence[tuple[str, str]]) -> tuple[float, float, float, tuple[str, ...]]:
-    """Macro precision, recall, F1 and the classes (those of the true labels) of label pairs.
+    """Macro precision, recall, F1 and the classes of label pairs (one-vs-rest per class, then averaged).
+
+    The classes are every label seen among the pairs, true or predicted (as the STRS reference code,
+    Liong et al. 2023): a predicted class no true label has counts with recall 0.
 
     Args:
         pairs: ``(true, predicted)`` labels.
@@ -85,7 +88,7 @@ def class_averaged_scores(pairs: Sequence[tuple[str, str]]) -> tuple[float, floa
     Returns:
         ``(precision, recall, f1, classes)``; all 0 and no classes when ``pairs`` is empty.
     """
-    classes = tuple(sorted({true for true, _ in pairs}))
+    classes = tuple(sorted({label for pair in pairs for label in pair}))
     if not classes:
         return 0.0, 0.0, 0.0, classes
     precisions, recalls = [], []
@@ -94,7 +97,7 @@ def class_averaged_scores(pairs: Sequence[tuple[str, str]]) -> tuple[float, floa
         n_pred = sum(1 for _, pred in pairs if pred == c)
         n_true = sum(1 for true, _ in pairs if true == c)
         precisions.append(hits / n_pred if n_pred else 0.0)
-        recalls.append(hits / n_true)
+        recalls.append(hits / n_true if n_true else 0.0)
     precision, recall = sum(precisions) / len(classes), sum(recalls) / len(classes)
     return precision, recall, f1_score(precision, recall), classes
 

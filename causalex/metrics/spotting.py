@@ -1,10 +1,12 @@
 """MEGC spotting scores: TP, precision, recall and F1 per expression type and overall.
 
-Counting rule (README "Protocol"; official MEGC2020 baseline): a ground-truth interval is *found* when some
+Counting rule (README "Protocol"; official MEGC2020 baseline): a ground-truth interval is *found* when a
 prediction of the same video and type matches it (IoU >= 0.5 for ``megc``); TP = found ground truths,
 precision = TP / #predictions, recall = TP / #ground truths, counts pooled over all videos. Two
-predictions on one ground truth therefore give 1 TP and 2 predictions (and, the other way round, one
-prediction whose two halves are two ground truths finds both; precision is not capped at 1).
+predictions on one ground truth therefore give 1 TP and 2 predictions. One prediction finds at most one
+ground truth (TP is the size of a maximum one-to-one matching): where one prediction covers two ground
+truths with IoU >= 0.5 each, the MEGC2020 baseline code counts both and its precision and F1 exceed 1;
+here it counts one. Otherwise the two rules agree.
 
 The ``auwgcn`` variant reproduces the AUW-GCN evaluation code: exclusive-length IoU with a strict
 ``> 0.5`` (see `causalex.metrics.overlap`) and TP counted per *prediction* (a prediction is a TP when
@@ -99,6 +101,26 @@ class SpottingResult:
         return out
 
 
+def max_one_to_one(ok: np.ndarray) -> int:
+    """Size of a maximum matching of predictions to ground truths, each used at most once.
+
+    Shapes: ``ok: [P, G]`` bool (prediction p may find ground truth g). Augmenting paths (Kuhn): groups are
+    one video and type, so P and G are small.
+    """
+    owner = [-1] * ok.shape[1]  # prediction matched to each ground truth
+
+    def augment(p: int, seen: set[int]) -> bool:
+        for g in np.flatnonzero(ok[p]):
+            if g not in seen:
+                seen.add(g)
+                if owner[g] < 0 or augment(owner[g], seen):
+                    owner[g] = p
+                    return True
+        return False
+
+    return sum(augment(p, set()) for p in range(ok.shape[0]))
+
+
 def best_matches(predictions: Sequence[Interval], ground_truth: Sequence[Interval],
                  variant: str = "megc", threshold: float = SPOTTING_IOU) -> dict[int, int]:
     """For every found ground truth, the prediction that matches it best.
@@ -139,8 +161,8 @@ def evaluate_spotting(predictions: list[Interval], ground_truth: list[Interval],
     tp = dict.fromkeys(EXPRESSION_TYPES, 0)
     for pred_idx, gt_idx, ious in matched_groups(predictions, ground_truth, variant):
         ok = passes(ious, SPOTTING_IOU, variant)  # [P, G]
-        hit = ok.any(axis=0) if variant == "megc" else ok.any(axis=1)
-        tp[ground_truth[gt_idx[0]].type] += int(hit.sum())
+        found = max_one_to_one(ok) if variant == "megc" else int(ok.any(axis=1).sum())
+        tp[ground_truth[gt_idx[0]].type] += found
     rows = {}
     for kind in EXPRESSION_TYPES:
         n_pred = sum(iv.type == kind for iv in predictions)
