@@ -120,6 +120,19 @@ def test_collect_jobs_disambiguates_equal_names(tmp_path):
         collect_jobs([tmp_path])
 
 
+def test_symlinked_frame_folders_keep_the_link_name(tmp_path):
+    # CAS(ME)^3 keeps frames in part_A/spNO.1/a/color/: README links each as frames/spNO.1_a
+    for subject, take in (("spNO.1", "a"), ("spNO.2", "a"), ("spNO.2", "b")):
+        _write_frames(tmp_path / "part_A" / subject / take / "color", ["1.jpg", "2.jpg"])
+        link = tmp_path / "frames" / f"{subject}_{take}"
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(tmp_path / "part_A" / subject / take / "color", target_is_directory=True)
+    jobs = collect_jobs([tmp_path / "frames"], folder_fps=30)
+    assert [j.video for j in jobs] == ["spNO.1_a", "spNO.2_a", "spNO.2_b"]
+    again = collect_jobs([tmp_path / "frames", tmp_path / "frames" / "spNO.1_a"], folder_fps=30)
+    assert [j.video for j in again] == ["spNO.1_a", "spNO.2_a", "spNO.2_b"]  # the same folder twice counts once
+
+
 def test_manifest_round_trip_and_hashes(tmp_path):
     rows = [ManifestRow(video="a", path="/v/a.mp4", kind="video", status="ok", frames=10, valid_frames=9, fps=30.0,
                         error=""),

@@ -122,10 +122,11 @@ def collect_jobs(inputs: Iterable[str | os.PathLike], folder_fps: float | None =
     found: list[tuple[Path, str]] = []
     for item in inputs:
         _expand(Path(item).expanduser(), found, from_list=False)
-    unique: dict[Path, str] = {}
-    for path, kind in found:
-        unique.setdefault(path.resolve() if path.exists() else path.absolute(), kind)
-    paths = list(unique)
+    unique: dict[Path, tuple[Path, str]] = {}  # the same video reached twice counts once; its id comes from the
+    for path, kind in found:                    # path as given, so a symlink named for the video keeps that name
+        unique.setdefault(path.resolve() if path.exists() else path.absolute(), (path.absolute(), kind))
+    paths = [p for p, _ in unique.values()]
+    kinds = [k for _, k in unique.values()]
     ids = _unique_ids(paths)
-    return [VideoJob(video=i, path=str(p), kind=unique[p], folder_fps=folder_fps if unique[p] == "frame_folder" else None)
-            for p, i in zip(paths, ids)]
+    return [VideoJob(video=i, path=str(p), kind=k, folder_fps=folder_fps if k == "frame_folder" else None)
+            for p, i, k in zip(paths, ids, kinds)]
