@@ -160,6 +160,10 @@ def test_different_au_sets_use_the_intersection_and_say_so(tmp_path, corpora):
     assert "AU45" not in study.au_names and len(study.au_names) == 15
     assert "AU20 AU45" in study.au_note and "different AU sets" in study.au_note
     assert study.graphs["none"].nodes == study.au_names
+    # excluding AUs that B lacks anyway is no error (README's follow-up run with --exclude-aus)
+    without = run_bias_study(train, test, ThresholdSpotter([]), StudyConfig(variants=("none",), reliance=(),
+                                                                           exclude_aus=("AU45", "AU14")))
+    assert without.au_names == [a for a in study.au_names if a != "AU14"]
     write_report(study, tmp_path / "report", plots=False)
     assert "different AU sets" in (tmp_path / "report" / "report.md").read_text()
 

@@ -321,8 +321,10 @@ def run_bias_study(train_source: CorpusSource, test_source: CorpusSource, backen
     config.validate()
     train_aus, test_aus = train_source.peek(), test_source.peek()
     au_names, note = agree_au_names(train_aus, test_aus, train_source.name, test_source.name)
-    if config.exclude_aus:
-        au_names = without_aus(au_names, config.exclude_aus)
+    if config.exclude_aus:  # an AU that only one corpus has is already out of the shared set: nothing to exclude
+        either = set(train_aus) | set(test_aus)
+        shared_excluded = [a for a in config.exclude_aus if a in au_names or a not in either]
+        au_names = without_aus(au_names, shared_excluded)
         note = "; ".join(n for n in (note, f"excluded by request: {' '.join(config.exclude_aus)}") if n)
     unknown = [a for a in config.reliance_aus or () if a not in au_names]
     if unknown:

@@ -56,6 +56,9 @@ def _reliance_sentences(doc: dict[str, Any]) -> list[str]:
                        "without them)")
         else:
             reading = f"the largest loss is on {top_au}, not one of A's bias AUs ({' + '.join(bias_aus)})"
+            leaned = [f"{au} {in_domain[au]:+.3f}" for au in bias_aus if in_domain.get(au, 0.0) > 0]
+            if leaned:
+                reading += f", though the model leans on them too ({', '.join(leaned)})"
         out.append(f"- One AU removed at test time (graph {variant}), in-domain F1 lost: {costs}; {reading}.")
     return out
 
