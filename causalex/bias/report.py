@@ -10,8 +10,10 @@ Layout of the report folder::
     bias_bars.png, graph_diff.png, reliance_in_domain.png, reliance_cross_domain.png
     timeline_<video>.png                                a few test videos: truth, predictions, scores
 
-Every score in the report is `causalex.metrics.evaluate_spotting` of one of those CSVs against its
-corpus's labels, so ``causalex evaluate`` on a CSV gives the same numbers.
+Every in-domain and cross-domain score is `causalex.metrics.evaluate_spotting` of one of those CSVs
+against its corpus's labels, so ``causalex evaluate`` on a CSV gives the same numbers. The "B, fold
+models" column and the AU reliance tables score predictions that are not written (one set per fold
+model, per removed AU); they are computed the same way.
 """
 
 from __future__ import annotations
@@ -155,7 +157,8 @@ def report_markdown(doc: dict[str, Any]) -> str:
     secs = doc["seconds"]
     lines += ["## Files and time", "",
               "Predictions CSVs: `predictions/<variant>_seed<seed>_{in_domain,cross_domain}.csv` (score them with "
-              "`causalex evaluate`).", "",
+              "`causalex evaluate`; the *B, fold models* column and the reliance tables score predictions that "
+              "are not written, one set per fold model and per removed AU).", "",
               f"Total {secs.get('total', 0.0):.1f} s (training and in-domain {secs.get('train_and_in_domain', 0.0):.1f} s, "
               f"cross-domain {secs.get('cross_domain', 0.0):.1f} s, graph diff {secs.get('graph_diff', 0.0):.1f} s).", ""]
     return "\n".join(line for line in lines if line is not None) + "\n"
