@@ -128,6 +128,9 @@ def test_report_files_and_summary(corpora, tmp_path):
     for name in ("report.md", "report.json", "bias_bars.png", "graph_diff.png", "reliance_cross_domain.png",
                  "predictions/facs_seed1_cross_domain.csv", "graphs/test_causal.json"):
         assert (out / name).is_file(), name
+    report_md = (out / "report.md").read_text()
+    for domain in ("in_domain", "cross_domain"):  # every reliance plot written is shown
+        assert (out / f"reliance_{domain}.png").is_file() and f"(reliance_{domain}.png)" in report_md
     doc = json.loads((out / "report.json").read_text())
     for run in doc["runs"]:
         csv_path = out / run["files"]["cross_domain"]

@@ -91,6 +91,7 @@ def test_bad_options_and_inputs(corpus, tmp_path):
     assert_bad_input(["discover", str(corpus), "--alpha", "2"], out, "alpha must be in (0, 1)")
     assert_bad_input(["discover", str(corpus), "--device", "foo"], out, "unknown device 'foo'; valid: auto, cpu, cuda")
     assert_bad_input(["discover", str(corpus), "--seed", "-1"], out, "seed must be >= 0")
+    assert_bad_input(["discover", str(corpus), "--aus", ","], out, "--aus ',' names no AU")
     assert_bad_input(["discover", str(corpus), "--labels", str(tmp_path / "none.csv")], out, "none.csv", "does not exist")
     file_out = tmp_path / "taken.json"
     file_out.write_text("{}")

@@ -136,7 +136,8 @@ def report_markdown(doc: dict[str, Any]) -> str:
                 top = top_reliance(by_domain.get(domain, {}))
                 cells.append(", ".join(f"{au} {loss:+.3f}" for au, loss in top) or "n/a")
             lines.append(f"| {variant} | {cells[0]} | {cells[1]} |")
-        lines += ["", "![AU reliance, cross-domain](reliance_cross_domain.png)", ""]
+        measured = [d for d in DOMAINS if any(by_domain.get(d) for by_domain in doc["reliance"].values())]
+        lines += [""] + [f"![AU reliance, {d.replace('_', '-')}](reliance_{d}.png)" for d in measured] + [""]
     diff = doc["graph_diff"]
     if diff is not None:
         counts = diff["counts"]

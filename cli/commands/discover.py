@@ -98,6 +98,8 @@ def register(app: typer.Typer) -> None:
         if per == "dataset":
             check_output_file(output, [*series, labels])
         au_names = list(comma_list(aus)) or None
+        if aus is not None and not au_names:
+            raise InputError(f"--aus {aus!r} names no AU (give e.g. --aus AU01,AU02,AU04)")
         start = time.perf_counter()
         corpus = load_series_inputs(series, fps=fps)
         intervals = None
