@@ -48,6 +48,7 @@ def test_train_writes_model_folder(corpus_dir, tmp_path):
     assert sum(metrics["errors"]["ground_truth"]["micro"].values()) == metrics["micro"]["n_gt"]
     assert metrics["selection"] == "inner-validation" and not metrics["optimistic_selection"]
     assert len(metrics["folds"]) == 3 and metrics["protocol"] == "kfold"
+    assert [f["graph_links"] for f in metrics["folds"]] == [17 * 16 // 2] * 3  # the full graph links every pair
     config = json.loads((out / "config.json").read_text())
     assert config["config"]["seed"] == 3 and config["graph_spec"] == "full"
     preds = read_predictions_csv(out / "predictions.csv")
@@ -201,6 +202,24 @@ def test_bad_config_fails_before_the_output_folder_exists(corpus_dir, tmp_path):
     result = CliRunner().invoke(app, ["train", str(corpus_dir), "--labels", str(corpus_dir / "labels.csv"),
                                       "-o", str(out), "--device", "cpu", "--config", str(cfg)])
     assert result.exit_code == 2 and "unknown method 'ges'" in result.output and not out.exists()
+
+
+def test_per_fold_discovery_logs_only_at_debug(caplog):
+    import logging
+
+    from causalex.train.experiment import _discovery_logs_at_debug
+
+    discover_log = logging.getLogger("causalex.discover.pipeline")
+    with caplog.at_level(logging.INFO, logger="causalex"):
+        with _discovery_logs_at_debug():
+            discover_log.info("graph causal: 10 PAG edges")
+            discover_log.warning("a warning still shows")
+        discover_log.info("after training: shown again")
+    assert [r.getMessage() for r in caplog.records] == ["a warning still shows", "after training: shown again"]
+    with caplog.at_level(logging.DEBUG, logger="causalex"):
+        with _discovery_logs_at_debug():
+            discover_log.info("with --verbose: shown")
+    assert caplog.records[-1].getMessage() == "with --verbose: shown"
 
 
 def test_output_must_be_a_new_or_empty_folder(corpus_dir, tmp_path):

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -25,7 +26,7 @@ import torch
 from causalex.checkpoint import ModelBundle, library_versions, save_checkpoint
 from causalex.errors import InputError, input_error
 from causalex.fileio import write_text_atomic
-from causalex.graph import AUGraph
+from causalex.graph import AUGraph, linked_pairs
 from causalex.labels import Interval, LabelsFile, group_by_video, write_predictions_csv
 from causalex.metrics import error_breakdown, evaluate_predictions, evaluate_spotting
 from causalex.model.network import build_model
@@ -173,8 +174,23 @@ def fold_graph(fold: Fold, graph_spec: str, series: list[AUSeries], videos: list
     non_test = set(fold.train_subjects) | {s for s in fold.val_subjects if s not in fold.test_subjects}
     fit_series = [s for s, v in zip(series, videos) if v.subject in non_test]
     fit_videos = {s.video for s in fit_series}
-    return resolve_graph(graph_spec, fit_series, [iv for iv in labels if iv.video in fit_videos], au_names,
-                         config.graph)
+    with _discovery_logs_at_debug():
+        return resolve_graph(graph_spec, fit_series, [iv for iv in labels if iv.video in fit_videos], au_names,
+                             config.graph)
+
+
+@contextmanager
+def _discovery_logs_at_debug():
+    """Discovery logs its sample and kept edges at INFO (useful from `causalex discover`); in training they
+    would repeat for every fold, so they show only with debug logging (the fold record has the graph size)."""
+    discover_log = logging.getLogger("causalex.discover")
+    level = discover_log.level
+    if not discover_log.isEnabledFor(logging.DEBUG):
+        discover_log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        discover_log.setLevel(level)
 
 
 def fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[PreparedVideo]:
@@ -198,10 +214,11 @@ def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries],
     return graph, fitted.decode, fitted.result
 
 
-def _fold_record(fold: Fold, result, preds: list[Interval], truth: list[Interval]) -> dict[str, Any]:
+def _fold_record(fold: Fold, result, preds: list[Interval], truth: list[Interval], graph: AUGraph) -> dict[str, Any]:
     scores = evaluate_spotting(preds, truth).to_json()
     chosen = next((h for h in result.history if h["epoch"] == result.best_epoch), {})
     return {"fold": fold.name, "test_subjects": fold.test_subjects, "val_subjects": fold.val_subjects,
+            "graph_links": linked_pairs(graph),
             "selection": fold.selection, "best_epoch": result.best_epoch, "val_f1": result.val_f1,
             "thresholds": result.thresholds, "val_counts": chosen.get("val_counts"),
             "val_guarded": chosen.get("val_guarded", []),
@@ -295,7 +312,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         model.load_state_dict(result.state_dict)
         test_v = fold_videos(videos, fold.test_subjects)
         preds = [iv for v in test_v for iv in decode_prepared(model, v, config, decode, device, au_names)]
-        record = _fold_record(fold, result, preds, [iv for v in test_v for iv in v.labels])
+        record = _fold_record(fold, result, preds, [iv for v in test_v for iv in v.labels], graph)
         write_text_atomic(done_path, json.dumps({"record": record, "predictions": [_interval_json(p) for p in preds]}))
         (layout.resume / f"{fold.name}.state.pt").unlink(missing_ok=True)
         records.append(record)

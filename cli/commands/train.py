@@ -59,13 +59,14 @@ def _fold_table(records: list[dict], optimistic: bool) -> Table:
     table = Table(title=title, title_justify="left",
                   caption="* the rate guard (protocol.max_pred_ratio) moved this threshold" if guarded else None,
                   caption_justify="left")
-    for name in ("fold", "test", "val", "epoch", "val F1", "thr micro/macro", "micro F1", "macro F1", "F1",
-                 "TP/pred/GT"):
+    for name in ("fold", "test", "val", "AU links", "epoch", "val F1", "thr micro/macro", "micro F1", "macro F1",
+                 "F1", "TP/pred/GT"):
         table.add_column(name, justify="left" if name in ("fold", "test", "val") else "right")
     for r in records:
         val = "test" if r["selection"].startswith("test") else str(len(r["val_subjects"]))
         vf1 = "-" if r["val_f1"] is None else f"{r['val_f1']:.3f}"
-        table.add_row(r["fold"], ",".join(r["test_subjects"]), val, str(r["best_epoch"]), vf1,
+        table.add_row(r["fold"], ",".join(r["test_subjects"]), val, str(r.get("graph_links", "-")),
+                      str(r["best_epoch"]), vf1,
                       _thresholds_cell(r), f"{r['micro_f1']:.3f}",
                       f"{r['macro_f1']:.3f}", f"{r['overall_f1']:.3f}", f"{r['tp']}/{r['n_pred']}/{r['n_gt']}")
     return table
@@ -201,8 +202,9 @@ def train(
                 bar.update(fold_task, completed=event["index"])
                 r = event["record"]
                 if not sys.stderr.isatty():
+                    links = f", graph {r['graph_links']} AU links" if "graph_links" in r else ""
                     info(f"fold {r['fold']} ({event['index']}/{event['total']}): F1 {r['overall_f1']:.3f} "
-                         f"(micro {r['micro_f1']:.3f}, macro {r['macro_f1']:.3f}), epoch {r['best_epoch']}"
+                         f"(micro {r['micro_f1']:.3f}, macro {r['macro_f1']:.3f}), epoch {r['best_epoch']}{links}"
                          + (" [resumed]" if event.get("resumed") else ""))
             elif kind == "final_done" and not sys.stderr.isatty():
                 info(f"deployment model: epoch {event['best_epoch']}")
