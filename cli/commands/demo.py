@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import typer
 
-from causalex_cli.common import STATE, console, handle_errors, info, progress
+from causalex_cli.common import STATE, console, handle_errors, info, progress, stage_logs_quiet
 
 PLAIN_EVERY_S = 10.0  # without a terminal (logs, CI) a progress line at most this often
 
@@ -133,7 +133,8 @@ def register(app: typer.Typer) -> None:
                     current["said"] = now
                 bar.update(stage_task, completed=event.done, total=event.total, description=event.message)
 
-            result = run_demo(output, settings, on_progress=on_progress)
+            with stage_logs_quiet():  # the bars and stage lines say what runs
+                result = run_demo(output, settings, on_progress=on_progress)
             bar.update(overall, completed=len(STAGES), description="done")
         if plain and current["stage"] is not None:
             info(f"  {current['stage']} done in {time.perf_counter() - current['t0']:.1f} s")
