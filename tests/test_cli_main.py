@@ -82,3 +82,25 @@ def test_console_entry_point_gives_usage_errors_on_one_line(monkeypatch, capsys)
         assert expected in " ".join(text.split()), (argv, text)
         if code:
             assert len(text.strip().splitlines()) == 1 and "Traceback" not in text
+
+
+def test_stage_logs_quiet_hides_library_info_unless_verbose():
+    import logging
+
+    from causalex_cli.common import STATE, stage_logs_quiet
+
+    logger = logging.getLogger("causalex")
+    saved = (logger.level, STATE["verbose"])
+    try:
+        logger.setLevel(logging.INFO)
+        STATE["verbose"] = False
+        with stage_logs_quiet():
+            assert not logger.isEnabledFor(logging.INFO) and logger.isEnabledFor(logging.WARNING)
+        assert logger.level == logging.INFO
+        STATE["verbose"] = True
+        logger.setLevel(logging.DEBUG)
+        with stage_logs_quiet():
+            assert logger.isEnabledFor(logging.DEBUG)
+    finally:
+        logger.setLevel(saved[0])
+        STATE["verbose"] = saved[1]
