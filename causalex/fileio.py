@@ -104,3 +104,22 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_utf8_text(path: str | os.PathLike, kind: str = "text") -> str:
+    """The text of a UTF-8 file (a byte-order mark is dropped).
+
+    Args:
+        path: the file.
+        kind: what the file should be, for the message (``text``, ``text CSV``, ...).
+
+    Raises:
+        InputError: not UTF-8 (``not a UTF-8 <kind> file (byte 0xff at offset 0)``) or unreadable.
+    """
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise input_error(path, f"not a UTF-8 {kind} file (byte {exc.object[exc.start]:#04x} at offset "
+                                f"{exc.start})") from None
+    except OSError as exc:
+        raise input_error(path, f"cannot read the file ({exc.strerror or exc})") from None

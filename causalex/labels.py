@@ -13,11 +13,10 @@ import math
 import os
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Iterable, NamedTuple
 
 from causalex.errors import input_error, require_file
-from causalex.fileio import write_text_atomic
+from causalex.fileio import read_utf8_text, write_text_atomic
 
 EXPRESSION_TYPES = ("macro", "micro")
 LABEL_COLUMNS = ("subject", "video", "onset", "apex", "offset", "type", "emotion")
@@ -98,10 +97,7 @@ def _check_interval(path, row: int, onset: int, apex: int | None, offset: int, k
 
 def _read_rows(path: str | os.PathLike, required: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
     require_file(path, "CSV file")
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise input_error(path, "not a UTF-8 text CSV file") from exc
+    text = read_utf8_text(path, "text CSV")
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in header]

@@ -27,11 +27,11 @@ import csv
 import io
 import os
 import re
-from pathlib import Path
 
 from causalex.datasets.common import (AnnotationRecord, finish_records, make_interval, parse_type,
                                       to_megc_emotion)
 from causalex.errors import input_error, require_file
+from causalex.fileio import read_utf8_text
 from causalex.labels import Interval
 
 SPOTTING_CSV_COLUMNS = {
@@ -72,10 +72,7 @@ def read_spotting_csv_records(path: str | os.PathLike, frame_base: int | None = 
             unknown type (naming the data row).
     """
     require_file(path, "annotation CSV")
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise input_error(path, "not a UTF-8 text CSV file") from None
+    text = read_utf8_text(path, "text CSV")
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):

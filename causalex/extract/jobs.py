@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from causalex.errors import input_error
+from causalex.fileio import read_utf8_text
 from causalex.extract.frames import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 LIST_SUFFIXES = (".txt", ".lst")
@@ -64,14 +65,7 @@ def _read_list(path: Path) -> list[Path]:
     Raises:
         InputError: the list file cannot be read or is not UTF-8 text.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        bad = f"byte {exc.object[exc.start]:#04x} at offset {exc.start}"
-        raise input_error(path, f"not a UTF-8 text file ({bad}); a list file holds one video path "
-                                "per line") from exc
-    except OSError as exc:
-        raise input_error(path, f"cannot read list file ({exc.strerror or exc})") from exc
+    text = read_utf8_text(path, "text")
     entries = []
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()

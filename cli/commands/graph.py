@@ -164,7 +164,6 @@ def plot(
 
     Example: causalex graph plot graphs/simulated_small.json -o graph.png
     """
-    from causalex.errors import InputError
     from causalex.fileio import check_output_file
     from causalex.viz import plot_format
     from causalex.viz.graph_plot import plot_graph
