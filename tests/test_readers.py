@@ -319,3 +319,15 @@ def test_mostly_untracked_openface_file_is_warned(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="causalex"):
         read_openface_csv(tmp_path / "v.csv")
     assert "30 of 40 frames are masked" in caplog.text
+
+
+def test_a_folder_of_frame_images_says_how_to_extract_it(tmp_path):
+    frames = tmp_path / "15_0101"
+    frames.mkdir()
+    (frames / "img1.jpg").write_bytes((DATA / "extract" / "astronaut_face.jpg").read_bytes())
+    with pytest.raises(InputError, match=r"holds frame images: extract them first \(causalex extract .*15_0101 "
+                                         r"--folder-fps FPS -o series/\)"):
+        collect_series_files([frames])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=r"holds no AU series \(\.parquet, OpenFace or py-feat \.csv\)$"):
+        collect_series_files([tmp_path / "empty"])

@@ -125,11 +125,22 @@ def collect_series_files(inputs: Iterable[str | os.PathLike]) -> list[Path]:
                         continue
                 found.append(f)
             if not found:
-                raise input_error(p, "folder holds no AU series (.parquet, OpenFace or py-feat .csv)")
+                raise input_error(p, "folder holds no AU series (.parquet, OpenFace or py-feat .csv)"
+                                     + _frame_folder_hint(p))
             out.extend(found)
         else:
             out.append(p)
     return out
+
+
+def _frame_folder_hint(folder: Path) -> str:
+    """For a folder of frame images, how to turn it into an AU series (else "")."""
+    from causalex.extract.frames import IMAGE_SUFFIXES  # only on this error path: extraction imports are heavy
+
+    if any(f.suffix.lower() in IMAGE_SUFFIXES for f in folder.iterdir() if f.is_file()):
+        return (f"; it holds frame images: extract them first (causalex extract {folder} --folder-fps FPS "
+                "-o series/)")
+    return ""
 
 
 def load_series_inputs(inputs: Iterable[str | os.PathLike], fps: float | None = None) -> list[AUSeries]:
