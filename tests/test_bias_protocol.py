@@ -113,8 +113,9 @@ def test_study_numbers_are_the_scores_of_the_predictions(corpora):
         # out-of-fold predictions cover every video of A exactly through its own fold
         assert {iv.video for iv in oof} <= {s.video for s in generate_corpus("tiny", bias=2.0, seed=1).series}
         assert len(run.fold_cross_domain) == 2  # the control: each LOSO fold model scored on B
-        assert run.f1("fold_cross_domain", "overall") == pytest.approx(np.mean(
-            [r.overall.f1 for r in run.fold_cross_domain]))
+        pooled = [sum(getattr(r.overall, k) for r in run.fold_cross_domain) for k in ("tp", "n_pred", "n_gt")]
+        assert run.f1("fold_cross_domain", "overall") == pytest.approx(
+            2 * pooled[0] / (pooled[1] + pooled[2]) if pooled[1] + pooled[2] else 0.0)  # F1 of the pooled counts
         rel = run.reliance["cross_domain"]
         assert set(rel.removed) == set(study.au_names)
         assert rel.base["overall"] == pytest.approx(run.cross_domain.overall.f1)
@@ -141,7 +142,11 @@ def test_report_files_and_summary(corpora, tmp_path):
               for r in doc["runs"] if r["variant"] == "none"]
     assert cell["drop"]["mean"] == pytest.approx(np.mean(values))
     assert cell["drop"]["std"] == pytest.approx(np.std(values, ddof=1))
-    same = [r["in_domain"]["overall"]["f1"] - np.mean([f["overall"]["f1"] for f in r["fold_cross_domain"]])
+    def pooled_f1(folds):  # F1 of the fold models' counts on B, summed
+        tp, n_pred, n_gt = (sum(f["overall"][k] for f in folds) for k in ("tp", "n_pred", "n_gt"))
+        return 2 * tp / (n_pred + n_gt) if n_pred + n_gt else 0.0
+
+    same = [r["in_domain"]["overall"]["f1"] - pooled_f1(r["fold_cross_domain"])
             for r in doc["runs"] if r["variant"] == "none"]
     assert cell["drop_same_models"]["mean"] == pytest.approx(np.mean(same))
     assert doc["timelines"] and all((out / name).is_file() for name in doc["timelines"])

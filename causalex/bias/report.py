@@ -111,7 +111,7 @@ def report_markdown(doc: dict[str, Any]) -> str:
         f"- Command: `{doc['command']}`" if doc["command"] else None, "",
         "## F1 per graph variant", "",
         "*Cross-domain* is the model trained on all of A; *B, fold models* scores the in-domain fold models on B "
-        "(mean over folds): the same models as the in-domain column, so *drop, same models* is the domain "
+        "(counts pooled over the fold models, as the in-domain column pools their folds): the same models as the in-domain column, so *drop, same models* is the domain "
         "shift alone, without the full model's extra training subjects and other validation subjects.", "",
         "| variant | type | in-domain F1 | cross-domain F1 | drop | B, fold models | drop, same models |",
         "|---|---|---|---|---|---|---|",

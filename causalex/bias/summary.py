@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from causalex.metrics import SpottingResult
-from causalex.metrics.spotting import SCORE_ROWS
+from causalex.metrics.spotting import SCORE_ROWS, TypeScore
 
 DOMAINS = ("in_domain", "cross_domain")
 
@@ -75,10 +75,17 @@ class SeedRun:
     files: dict[str, str] = field(default_factory=dict)
 
     def f1(self, domain: str, row: str) -> float:
-        """F1 of one domain (``in_domain``, ``cross_domain`` or ``fold_cross_domain``: mean over the fold
-        models) and score row."""
+        """F1 of one domain (``in_domain``, ``cross_domain`` or ``fold_cross_domain``) and score row.
+
+        ``fold_cross_domain`` pools the counts of the fold models on the test corpus, as ``in_domain`` pools the
+        counts of their out-of-fold predictions, so that the two compare like for like.
+        """
         if domain == "fold_cross_domain":
-            return float(np.mean([r[row].f1 for r in self.fold_cross_domain])) if self.fold_cross_domain else np.nan
+            if not self.fold_cross_domain:
+                return np.nan
+            scores = [r[row] for r in self.fold_cross_domain]
+            return TypeScore.from_counts(sum(s.tp for s in scores), sum(s.n_pred for s in scores),
+                                         sum(s.n_gt for s in scores)).f1
         return getattr(self, domain)[row].f1
 
     def to_json(self) -> dict[str, Any]:
@@ -96,7 +103,7 @@ def summarise_runs(runs: Sequence[SeedRun]) -> dict[str, dict[str, dict[str, Any
     Returns:
         ``{variant: {row: {"in_domain": stats, "cross_domain": stats, "drop": stats}}}`` with
         `spread_stats` dicts; variants in the order they first appear. When the runs carry fold-model
-        scores on the test corpus, ``fold_cross_domain`` (their mean F1) and ``drop_same_models``
+        scores on the test corpus, ``fold_cross_domain`` (their pooled F1) and ``drop_same_models``
         (in-domain minus that) are added.
     """
     out: dict[str, dict[str, dict[str, Any]]] = {}
