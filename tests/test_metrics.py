@@ -308,3 +308,16 @@ def test_strs_reads_dataset_emotion_words_as_training_does():
     custom = [replace(p, emotion=e) for p, e in zip(preds, ("happiness", "fear", "curious"))]  # a custom model
     result = strs(custom, truth)
     assert result.classes == ("curious", "disgust/fear", "fear", "happiness") and result.recognition_f1 < 1.0
+
+
+def test_map_of_unscored_predictions_warns_that_it_depends_on_order(caplog):
+    from causalex.metrics import evaluate_predictions
+
+    truth = [iv(0, 9), iv(20, 29)]
+    with caplog.at_level("WARNING"):
+        evaluate_predictions([iv(0, 9, score=1.0), iv(40, 49, score=1.0)], truth)
+    assert "all 2 predictions have the same score (1)" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        evaluate_predictions([iv(0, 9, score=0.9), iv(40, 49, score=0.4)], truth)
+    assert "same score" not in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Sequence
 
@@ -10,6 +11,7 @@ from causalex.metrics.average_precision import MAP_THRESHOLDS, mean_average_prec
 from causalex.metrics.recognition import strs
 from causalex.metrics.spotting import SCORE_ROWS, SpottingResult, evaluate_spotting
 
+log = logging.getLogger(__name__)
 VARIANT_RULES = {"megc": "IoU >= 0.5, inclusive frames", "auwgcn": "IoU > 0.5, length offset-onset"}
 
 
@@ -24,6 +26,10 @@ def evaluate_predictions(predictions: list[Interval], ground_truth: list[Interva
         thresholds: IoU thresholds of the mAP.
     """
     spotting = evaluate_spotting(predictions, ground_truth, variant)
+    if len(predictions) > 1 and len({p.score for p in predictions}) == 1:
+        log.warning("all %d predictions have the same score (%g): their mAP ranks them in file order, so it "
+                    "depends on that order (a predictions CSV without a score column reads as 1.0)",
+                    len(predictions), predictions[0].score)
     return replace(spotting, map=mean_average_precision(predictions, ground_truth, thresholds, variant),
                    strs=strs(predictions, ground_truth, variant, spotting=spotting))
 
