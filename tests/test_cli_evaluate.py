@@ -47,10 +47,16 @@ def test_table_and_json(files, tmp_path):
                            "recall": 1.0, "f1": pytest.approx(0.8)}
     assert (js["macro"]["tp"], js["macro"]["f1"]) == (1, 1.0)
     assert js["overall"]["f1"] == pytest.approx(6 / 7) and js["variant"] == "megc"
-    # pairs (negative, negative), (positive, negative), (surprise, surprise): classes negative, positive,
-    # surprise: P = (1/2 + 0 + 1)/3 = 1/2, R = (1 + 0 + 1)/3 = 2/3 -> F1 = 4/7; STRS = 6/7 * 4/7 = 24/49
-    assert js["strs"]["recognition_f1"] == pytest.approx(4 / 7)
-    assert js["strs"]["strs"] == pytest.approx(24 / 49)
+    # STRS is on micro-expressions: pairs (negative, negative), (surprise, surprise) -> recognition F1 1;
+    # STRS = micro F1 0.8 x 1 (the macro pair (positive, negative) is left out)
+    assert js["strs"]["recognition_f1"] == pytest.approx(1.0) and js["strs"]["row"] == "micro"
+    assert js["strs"]["strs"] == pytest.approx(0.8)
+    from causalex.labels import read_labels_csv, read_predictions_csv
+    from causalex.metrics.recognition import strs
+    both = strs(read_predictions_csv(preds), read_labels_csv(labels), row="overall")
+    # both types: pairs (negative, negative), (positive, negative), (surprise, surprise): classes negative,
+    # positive, surprise: P = (1/2 + 0 + 1)/3 = 1/2, R = (1 + 0 + 1)/3 = 2/3 -> F1 = 4/7; x overall F1 6/7
+    assert both.recognition_f1 == pytest.approx(4 / 7) and both.strs == pytest.approx(24 / 49)
     # micro ranked: TP (0.9), TP (0.7), FP (0.6) with 2 GT -> AP 1; macro AP 1 -> mAP 1
     assert js["map"]["mean"] == pytest.approx(1.0)
     # where F1 is lost: the v2 prediction at [40, 49] lies on no expression

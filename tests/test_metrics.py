@@ -289,7 +289,7 @@ def test_evaluate_predictions_fills_extras_and_table():
     assert "mAP@0.1:0.5" in lines[1]
     overall = next(line for line in lines if line.startswith("overall")).split()
     assert overall == ["overall", "4", "5", "5", "0.8000", "0.8000", "0.8000", "0.8000"]
-    assert lines[-1].startswith("STRS 0.6000")
+    assert lines[-1].startswith("STRS (micro) 0.6000")
     # without extras there is no mAP column and no STRS line
     plain = format_table(evaluate_spotting(preds, gt))
     assert "mAP" not in plain and "STRS" not in plain
@@ -303,10 +303,11 @@ def test_strs_reads_dataset_emotion_words_as_training_does():
     preds = [Interval("v", 0, 5, 10, "macro", "positive", score=0.9),
              Interval("v", 30, 35, 40, "macro", "negative", score=0.8),
              Interval("v", 60, 65, 70, "micro", "others", score=0.7)]
-    result = strs(preds, truth)
+    result = strs(preds, truth, row="overall")  # macro-expressions too
     assert result.classes == ("negative", "others", "positive") and result.recognition_f1 == 1.0
+    assert strs(preds, truth).classes == ("others",)  # the STRS definition: micro-expressions only
     custom = [replace(p, emotion=e) for p, e in zip(preds, ("happiness", "fear", "curious"))]  # a custom model
-    result = strs(custom, truth)
+    result = strs(custom, truth, row="overall")
     assert result.classes == ("curious", "disgust/fear", "fear", "happiness") and result.recognition_f1 < 1.0
 
 

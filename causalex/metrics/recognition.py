@@ -30,7 +30,7 @@ class STRSResult:
     """STRS and its parts.
 
     Attributes:
-        spotting_f1: overall spotting F1.
+        spotting_f1: spotting F1 of ``row`` (micro by default).
         recognition_precision, recognition_recall, recognition_f1: class-averaged scores on the pairs.
         strs: ``spotting_f1 * recognition_f1``.
         n_pairs: spotted true positives whose ground truth has an emotion.
@@ -44,10 +44,11 @@ class STRSResult:
     strs: float
     n_pairs: int
     classes: tuple[str, ...]
+    row: str = "micro"  # expressions scored: micro (the STRS definition) or overall (both types)
 
     def to_json(self) -> dict:
         """All fields as a JSON-ready dict (``classes`` as a list)."""
-        return {"strs": self.strs, "spotting_f1": self.spotting_f1,
+        return {"strs": self.strs, "row": self.row, "spotting_f1": self.spotting_f1,
                 "recognition_precision": self.recognition_precision,
                 "recognition_recall": self.recognition_recall, "recognition_f1": self.recognition_f1,
                 "n_pairs": self.n_pairs, "classes": list(self.classes)}
@@ -102,25 +103,38 @@ def class_averaged_scores(pairs: Sequence[tuple[str, str]]) -> tuple[float, floa
     return precision, recall, f1_score(precision, recall), classes
 
 
+STRS_ROWS = ("micro", "overall")  # micro: micro-expressions only, as the STRS reference; overall: both types
+
+
 def strs(predictions: list[Interval], ground_truth: list[Interval], variant: str = "megc",
-         spotting: SpottingResult | None = None) -> STRSResult | None:
+         spotting: SpottingResult | None = None, row: str = "micro") -> STRSResult | None:
     """Spot-then-recognise score of predictions that carry an ``emotion``.
+
+    STRS is defined for micro-expressions (Liong et al. 2023; MEGC's spot-then-recognise task): by default
+    the spotting F1 is the micro F1 and only micro-expressions are recognised. ``row="overall"`` takes both
+    types (overall spotting F1, every spotted expression recognised).
 
     Args:
         predictions: predicted intervals with ``emotion``.
         ground_truth: labelled intervals with ``emotion`` (empty ones are left out of recognition).
         variant: IoU convention used to find the spotted true positives (``megc`` or ``auwgcn``).
         spotting: spotting result already computed with the same variant (computed when None).
+        row: ``micro`` (default) or ``overall``, see above.
 
     Returns:
-        `STRSResult`, or None when no ground truth has an emotion.
+        `STRSResult`, or None when no ground truth of those types has an emotion.
     """
+    if row not in STRS_ROWS:
+        raise ValueError(f"unknown STRS row {row!r}; valid: {', '.join(STRS_ROWS)}")
+    if row == "micro":
+        predictions = [p for p in predictions if p.type == "micro"]
+        ground_truth = [g for g in ground_truth if g.type == "micro"]
     if not any(_emotion(g) for g in ground_truth):
         return None
     if spotting is None:
         spotting = evaluate_spotting(predictions, ground_truth, variant)
     pairs = recognition_pairs(predictions, ground_truth, variant)
     precision, recall, f1, classes = class_averaged_scores(pairs)
-    spot_f1 = spotting.overall.f1
+    spot_f1 = spotting[row].f1
     return STRSResult(spotting_f1=spot_f1, recognition_precision=precision, recognition_recall=recall,
-                      recognition_f1=f1, strs=spot_f1 * f1, n_pairs=len(pairs), classes=classes)
+                      recognition_f1=f1, strs=spot_f1 * f1, n_pairs=len(pairs), classes=classes, row=row)

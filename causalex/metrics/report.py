@@ -64,7 +64,7 @@ def strs_line(result: SpottingResult) -> str | None:
     s = result.strs
     if s is None:
         return None
-    return (f"STRS {s.strs:.4f} = spotting F1 {s.spotting_f1:.4f} x recognition F1 {s.recognition_f1:.4f} "
+    return (f"STRS ({s.row}) {s.strs:.4f} = spotting F1 {s.spotting_f1:.4f} x recognition F1 {s.recognition_f1:.4f} "
             f"(P {s.recognition_precision:.4f}, R {s.recognition_recall:.4f}; {s.n_pairs} spotted with emotion; "
             f"classes: {', '.join(s.classes) or 'none'})")
 
