@@ -34,6 +34,12 @@ EMOTION_TO_MEGC = {
 }
 
 
+def megc_classes_of(label: str) -> set[str]:
+    """The MEGC classes the known words of one emotion label map to (``disgust/fear`` -> ``{"negative"}``; a
+    label with no word of `EMOTION_TO_MEGC` -> empty)."""
+    return {EMOTION_TO_MEGC[w] for w in re.split(r"[^a-z]+", label.lower()) if w in EMOTION_TO_MEGC}
+
+
 def to_megc_emotion(*labels: str) -> str:
     """Map dataset emotion words to a MEGC class (negative/positive/surprise/others).
 
@@ -42,11 +48,10 @@ def to_megc_emotion(*labels: str) -> str:
     """
     seen_text = False
     for label in labels:
-        words = [w for w in re.split(r"[^a-z]+", label.lower()) if w]
-        if not words:
+        if not re.search(r"[a-z]", label.lower()):
             continue
         seen_text = True
-        classes = {EMOTION_TO_MEGC[w] for w in words if w in EMOTION_TO_MEGC}
+        classes = megc_classes_of(label)
         if len(classes) == 1:
             return classes.pop()
     return "others" if seen_text else ""

@@ -5,7 +5,6 @@ Exit codes: 0 success, 2 bad input (`InputError`, usage errors), 1 any other fai
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
@@ -51,19 +50,6 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
-
-
-@contextlib.contextmanager
-def stage_logs_quiet():
-    """Library INFO logs off for a command that reports its own stages (warnings stay; --verbose keeps all)."""
-    logger = logging.getLogger("causalex")
-    level = logger.level
-    if not STATE["verbose"]:
-        logger.setLevel(max(level, logging.WARNING))
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:

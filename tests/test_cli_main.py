@@ -84,22 +84,23 @@ def test_console_entry_point_gives_usage_errors_on_one_line(monkeypatch, capsys)
             assert len(text.strip().splitlines()) == 1 and "Traceback" not in text
 
 
-def test_stage_logs_quiet_hides_library_info_unless_verbose():
+def test_info_logs_off_hides_library_info_unless_verbose():
     import logging
 
-    from causalex_cli.common import STATE, stage_logs_quiet
+    from causalex.logs import info_logs_off
+    from causalex_cli.common import STATE
 
     logger = logging.getLogger("causalex")
     saved = (logger.level, STATE["verbose"])
     try:
         logger.setLevel(logging.INFO)
         STATE["verbose"] = False
-        with stage_logs_quiet():
+        with info_logs_off():
             assert not logger.isEnabledFor(logging.INFO) and logger.isEnabledFor(logging.WARNING)
         assert logger.level == logging.INFO
         STATE["verbose"] = True
         logger.setLevel(logging.DEBUG)
-        with stage_logs_quiet():
+        with info_logs_off():
             assert logger.isEnabledFor(logging.DEBUG)
     finally:
         logger.setLevel(saved[0])

@@ -207,17 +207,17 @@ def test_bad_config_fails_before_the_output_folder_exists(corpus_dir, tmp_path):
 def test_per_fold_discovery_logs_only_at_debug(caplog):
     import logging
 
-    from causalex.train.experiment import _discovery_logs_at_debug
+    from causalex.logs import info_logs_off
 
     discover_log = logging.getLogger("causalex.discover.pipeline")
     with caplog.at_level(logging.INFO, logger="causalex"):
-        with _discovery_logs_at_debug():
+        with info_logs_off("causalex.discover"):
             discover_log.info("graph causal: 10 PAG edges")
             discover_log.warning("a warning still shows")
         discover_log.info("after training: shown again")
     assert [r.getMessage() for r in caplog.records] == ["a warning still shows", "after training: shown again"]
     with caplog.at_level(logging.DEBUG, logger="causalex"):
-        with _discovery_logs_at_debug():
+        with info_logs_off("causalex.discover"):
             discover_log.info("with --verbose: shown")
     assert caplog.records[-1].getMessage() == "with --verbose: shown"
 

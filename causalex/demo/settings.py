@@ -49,8 +49,8 @@ class DemoSettings:
             raise InputError(f"epochs must be >= 1, got {self.epochs}")
         if self.threads < 0:
             raise InputError(f"threads must be >= 0, got {self.threads}")
-        if device_problem(self.device):
-            raise InputError(device_problem(self.device))
+        if problem := device_problem(self.device):
+            raise InputError(problem)
         get_preset(self.preset, **self.preset_overrides)
 
     def to_json(self) -> dict[str, Any]:

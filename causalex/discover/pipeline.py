@@ -81,8 +81,8 @@ class DiscoveryConfig:
             raise InputError(f"workers must be >= 1, got {self.workers}")
         if self.seed < 0:
             raise InputError(f"seed must be >= 0, got {self.seed}")
-        if device_problem(self.device):
-            raise InputError(device_problem(self.device))
+        if problem := device_problem(self.device):
+            raise InputError(problem)
         self.sampling.validate()
 
 

@@ -53,13 +53,13 @@ def read_series(path: str | os.PathLike, fps: float | None = None) -> AUSeries:
         InputError: missing file, unknown kind, or any reader error.
     """
     path = Path(path)
-    if fps is not None and fps_problem(fps):
-        raise InputError(f"--fps: {fps_problem(fps)}")
+    if fps is not None and (problem := fps_problem(fps)):
+        raise InputError(f"--fps: {problem}")
     if not path.exists():
         raise input_error(path, "AU series file does not exist")
     series = _read_any(path, fps)
-    if fps_problem(series.fps):  # e.g. OpenFace timestamps in milliseconds, which read as 0.03 fps
-        raise input_error(path, f"frame rate: {fps_problem(series.fps)}; pass the frame rate (--fps)")
+    if problem := fps_problem(series.fps):  # e.g. a series written with a wrong rate
+        raise input_error(path, f"frame rate: {problem}; pass the frame rate (--fps)")
     return series
 
 

@@ -187,8 +187,8 @@ def _estimate_fps(df, path) -> float:
     fps = fps_from_timestamps(df["frame"].to_numpy(np.float64), df["timestamp"].to_numpy(np.float64))
     if fps is None:
         raise input_error(path, "cannot infer fps from the timestamps (not increasing with the frames?); pass the frame rate (--fps)")
-    if fps_problem(fps):
-        raise input_error(path, f"frame rate from the timestamps: {fps_problem(fps)} (timestamps not in "
+    if problem := fps_problem(fps):
+        raise input_error(path, f"frame rate from the timestamps: {problem} (timestamps not in "
                                 "seconds?); pass the frame rate (--fps)")
     return fps
 

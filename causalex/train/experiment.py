@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import shutil
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -28,6 +27,7 @@ from causalex.errors import InputError, input_error
 from causalex.fileio import write_text_atomic
 from causalex.graph import AUGraph, linked_pairs
 from causalex.labels import Interval, LabelsFile, group_by_video, write_predictions_csv
+from causalex.logs import info_logs_off
 from causalex.metrics import error_breakdown, evaluate_predictions, evaluate_spotting
 from causalex.model.network import build_model
 from causalex.readers import with_label_subjects
@@ -174,23 +174,9 @@ def fold_graph(fold: Fold, graph_spec: str, series: list[AUSeries], videos: list
     non_test = set(fold.train_subjects) | {s for s in fold.val_subjects if s not in fold.test_subjects}
     fit_series = [s for s, v in zip(series, videos) if v.subject in non_test]
     fit_videos = {s.video for s in fit_series}
-    with _discovery_logs_at_debug():
+    with info_logs_off("causalex.discover"):  # its sample and edge logs would repeat per fold (the record has the size)
         return resolve_graph(graph_spec, fit_series, [iv for iv in labels if iv.video in fit_videos], au_names,
                              config.graph)
-
-
-@contextmanager
-def _discovery_logs_at_debug():
-    """Discovery logs its sample and kept edges at INFO (useful from `causalex discover`); in training they
-    would repeat for every fold, so they show only with debug logging (the fold record has the graph size)."""
-    discover_log = logging.getLogger("causalex.discover")
-    level = discover_log.level
-    if not discover_log.isEnabledFor(logging.DEBUG):
-        discover_log.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        discover_log.setLevel(level)
 
 
 def fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[PreparedVideo]:

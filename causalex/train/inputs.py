@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 
 from causalex.errors import input_error
-from causalex.labels import EMOTION_TO_MEGC, EXPRESSION_TYPES, Interval
+from causalex.labels import EXPRESSION_TYPES, Interval, megc_classes_of
 from causalex.series import AUSeries
 from causalex.train.dataset import series_origin
 
@@ -78,11 +77,10 @@ def label_counts(labels: list[Interval], subjects: dict[str, str]) -> dict[str, 
     return out
 
 
-
 def warn_unknown_emotions(labels: list[Interval], classes: tuple[str, ...] | list[str],
                           labels_path: str | None = None) -> Counter:
     """Log one warning for label emotions that are neither a class of the model nor a known dataset word
-    (`causalex.labels.EMOTION_TO_MEGC`), e.g. a typo; return their counts.
+    (`causalex.labels.megc_classes_of`), e.g. a typo; return their counts.
 
     Such an expression trains the emotion head as ``others`` when the model has that class (MEGC's
     catch-all), else spotting only.
@@ -90,7 +88,7 @@ def warn_unknown_emotions(labels: list[Interval], classes: tuple[str, ...] | lis
     lowered = {c.lower() for c in classes}
     unknown = Counter(word for word in (iv.emotion.strip().lower() for iv in labels)
                       if word and word not in lowered
-                      and not any(w in EMOTION_TO_MEGC for w in re.split(r"[^a-z]+", word) if w))
+                      and not megc_classes_of(word))
     if unknown:
         fate = "they count as 'others'" if "others" in lowered else "they train spotting only"
         log.warning("%s: %d labelled expression(s) carry emotion words causalex does not know (%s); %s (model "

@@ -57,8 +57,8 @@ def resolve_device(device: str) -> torch.device:
     """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU raises ValueError."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device_problem(device):
-        raise ValueError(device_problem(device))
+    if problem := device_problem(device):
+        raise ValueError(problem)
     return torch.device(device)
 
 

@@ -9,7 +9,8 @@ from typing import Any, Optional
 
 import typer
 
-from causalex_cli.common import STATE, console, handle_errors, info, progress, stage_logs_quiet
+from causalex.logs import info_logs_off
+from causalex_cli.common import STATE, console, handle_errors, info, progress
 
 PLAIN_EVERY_S = 10.0  # without a terminal (logs, CI) a progress line at most this often
 
@@ -133,7 +134,7 @@ def register(app: typer.Typer) -> None:
                     current["said"] = now
                 bar.update(stage_task, completed=event.done, total=event.total, description=event.message)
 
-            with stage_logs_quiet():  # the bars and stage lines say what runs
+            with info_logs_off():  # the bars and stage lines say what runs
                 result = run_demo(output, settings, on_progress=on_progress)
             bar.update(overall, completed=len(STAGES), description="done")
         if plain and current["stage"] is not None:

@@ -32,8 +32,9 @@ def evaluate(
 ) -> None:
     """Score spotted intervals with the MEGC protocol: TP, precision, recall and F1 for micro, macro and
     overall (counts pooled over videos), mAP at IoU 0.1..0.5 and, when the labels carry emotions, STRS
-    (on micro-expressions, as its reference); then where F1 is lost: ground truths found, found as the other type, boundary misses and misses,
-    and predictions that match, hit the other type, overlap badly or are false alarms.
+    (on micro-expressions, as its reference); then where F1 is lost: ground truths found, found as the
+    other type, boundary misses and misses, and predictions that match, hit the other type, overlap
+    badly or are false alarms.
 
     Example: causalex evaluate predictions.csv --labels labels.csv --json scores.json
     """
