@@ -80,7 +80,8 @@ class ModelBundle:
         Raises:
             InputError: the weights do not fit the architecture in the config.
         """
-        model = build_model(self.config.model, self.graph.adjacency_for(self.au_names))
+        model = build_model(self.config.model, self.graph.adjacency_for(self.au_names),
+                            self.graph.node_mask(self.au_names))
         try:
             model.load_state_dict(self.state_dict, strict=True)
         except RuntimeError as exc:

@@ -49,6 +49,8 @@ class GraphEdge:
     mark_stability: dict[str, float] = field(default_factory=dict)
     kept: bool = True
     reason: str = ""
+    lag_s: float | None = None  # time-series discovery: the cause's lead in seconds where the link peaks
+    context_strength: dict[str, float] = field(default_factory=dict)  # |partial corr| of the link per corpus
 
     def __post_init__(self) -> None:
         for m in (self.source_mark, self.target_mark):
@@ -77,6 +79,8 @@ class AUGraph:
         adjacency: ``[K, K]`` 0/1 matrix, ``A[i, j] = 1`` for a message i -> j.
         provenance: how the graph was made (data hash, engine, CI test, alpha, versions, command).
         name: short label (``causal``, ``facs``, ...).
+        selection: AU selection, ``{AU: {"selected": bool, "reason": str}}`` (`causalex.discover.selection`);
+            empty: every node is used. A model masks the input of an AU that is not selected.
     """
 
     nodes: list[str]
@@ -84,6 +88,7 @@ class AUGraph:
     adjacency: np.ndarray | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     name: str = ""
+    selection: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         k = len(self.nodes)
@@ -98,6 +103,21 @@ class AUGraph:
         for e in self.edges:
             if e.source not in names or e.target not in names:
                 raise ValueError(f"edge {e.source}-{e.target} names a node not in the graph")
+        for au in self.selection:
+            if au not in names:
+                raise ValueError(f"selection names {au}, not a node of the graph")
+
+    def is_selected(self, au: str) -> bool:
+        """Whether the model may use AU ``au`` (True when the graph carries no selection for it)."""
+        return bool(self.selection.get(au, {}).get("selected", True))
+
+    def deselected(self) -> list[str]:
+        """Nodes the AU selection leaves out of the model, in node order."""
+        return [a for a in self.nodes if not self.is_selected(a)]
+
+    def node_mask(self, au_names: list[str]) -> np.ndarray:
+        """1 for AUs the model may use, 0 for those the selection leaves out. Shapes: ``[K']`` float32."""
+        return np.array([1.0 if self.is_selected(a) else 0.0 for a in au_names], np.float32)
 
     def adjacency_for(self, au_names: list[str]) -> np.ndarray:
         """Adjacency restricted/reordered to ``au_names``. Shapes: ``[K', K']`` float32.
@@ -126,6 +146,7 @@ class AUGraph:
             "edges": [asdict(e) for e in self.edges],
             "adjacency": [[self.nodes[i], self.nodes[j]] for i, j in zip(src.tolist(), dst.tolist())],
             "provenance": self.provenance,
+            **({"selection": self.selection} if self.selection else {}),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -161,7 +182,8 @@ class AUGraph:
                 adj[nodes.index(a), nodes.index(b)] = 1
             prov = dict(doc.get("provenance", {}))
             prov["file"] = str(path)
-            return cls(nodes=nodes, edges=edges, adjacency=adj, provenance=prov, name=doc.get("name", ""))
+            return cls(nodes=nodes, edges=edges, adjacency=adj, provenance=prov, name=doc.get("name", ""),
+                       selection=dict(doc.get("selection", {})))
         except KeyError as exc:
             raise input_error(path, f"invalid graph file (no {exc.args[0]!r} field)") from exc
         except (TypeError, ValueError) as exc:
@@ -257,6 +279,14 @@ def check_graph_doc(path: str | os.PathLike | None, doc: dict[str, Any]) -> None
         raise input_error(path, "name must be a string")
     if not isinstance(doc.get("provenance", {}), dict):
         raise input_error(path, "provenance must be an object")
+    selection = doc.get("selection", {})
+    if not isinstance(selection, dict):
+        raise input_error(path, "selection must map AU names to {selected, reason} objects")
+    for au, decision in selection.items():
+        if au not in known:
+            raise input_error(path, f"selection names {au!r}, not a node of the graph")
+        if not isinstance(decision, dict) or not isinstance(decision.get("selected"), bool):
+            raise input_error(path, f"selection of {au}: needs 'selected' true or false")
 
 
 def adjacency_from_edges(nodes: list[str], edges: list[GraphEdge]) -> np.ndarray:

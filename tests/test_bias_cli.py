@@ -78,8 +78,20 @@ def test_policy_and_background_set_the_causal_variant_and_the_report_says_so(cor
                                                "background": "none"}
     graph = json.loads((out / "graphs" / "train_causal.json").read_text())
     assert graph["provenance"]["policy"] == "conservative" and graph["provenance"]["background"] == "none"
-    assert not (out / "graphs" / "train_causal_diff.json").exists()  # same settings: A's graph serves the diff
+    # the model's graph saw B's AU series as a context; the diff compares A alone with B alone
+    assert set(graph["provenance"]["contexts"]) == {"main", "B"}
+    diff_a = json.loads((out / "graphs" / "train_causal_diff.json").read_text())
+    assert set(diff_a["provenance"]["contexts"]) == {"main"}
     assert "conservative policy, background none" in (out / "report.md").read_text()
+
+
+def test_no_target_context_discovers_the_causal_variant_on_a_alone(corpora, tmp_path):
+    out = tmp_path / "report"
+    result = runner.invoke(app, _args(corpora, out, "--graphs", "causal", "--reliance", "none", "--no-target-context"))
+    assert result.exit_code == 0, result.output
+    graph = json.loads((out / "graphs" / "train_causal.json").read_text())
+    assert set(graph["provenance"]["contexts"]) == {"main"}
+    assert "A only (one corpus" in (out / "report.md").read_text()
 
 
 def test_labels_that_do_not_match_the_series_exit_2_with_one_line(corpora, tmp_path):

@@ -252,8 +252,8 @@ def test_causal_variant_is_the_training_graph_and_the_diff_has_no_prior(corpora,
     from causalex.train.config import GraphConfig
 
     train, test = corpora
-    cfg = StudyConfig(variants=("causal",), seeds=(0,), reliance=())
-    assert cfg.discovery == GraphConfig().discovery_config()  # `causalex train --graph causal`'s settings
+    fci = GraphConfig(method="fci", policy="lenient", background="facs").discovery_config()
+    cfg = StudyConfig(variants=("causal",), seeds=(0,), reliance=(), discovery=fci)
     study = run_bias_study(train, test, ThresholdSpotter([]), cfg)
     model_graph, diff_a, diff_b = study.graphs["causal"], study.graphs["causal_diff"], study.graphs["test_causal"]
     assert model_graph.provenance["background"] == "facs"
@@ -276,3 +276,29 @@ def test_causal_variant_is_the_training_graph_and_the_diff_has_no_prior(corpora,
     assert "causal_diff" not in same.graphs
     assert same.graph_diff.to_json() == diff_graphs(same.graphs["causal"], same.graphs["test_causal"], "A",
                                                     "B").to_json()
+
+
+def test_default_causal_variant_reads_b_series_as_context_but_never_its_labels_before_training(corpora, monkeypatch,
+                                                                                              tmp_path):
+    from causalex.train.config import GraphConfig
+
+    log: list = []
+    _instrument(monkeypatch, log)
+    train, test = corpora
+    cfg = StudyConfig(variants=("causal",), seeds=(0,), reliance=())
+    assert cfg.discovery == GraphConfig().discovery_config() and cfg.discovery.method == "timeseries"
+    study = run_bias_study(train, test, ThresholdSpotter(log), cfg)
+    kinds = [entry[0] for entry in log]
+    last_fit = max(i for i, k in enumerate(kinds) if k == "fit")
+    assert ("read_series", "B") in log[:last_fit]  # B's AU series: a discovery context
+    assert log.index(("read_labels", "B")) > last_fit  # B's labels: only after every model is trained
+    graph = study.graphs["causal"]
+    assert set(graph.provenance["contexts"]) == {"main", "B"}
+    assert all(set(e.context_strength) == {"main", "B"} for e in graph.edges)
+    # the diff compares A alone with B alone: A's graph for it is discovered without the context
+    assert set(study.graphs["causal_diff"].provenance["contexts"]) == {"main"}
+    write_report(study, tmp_path / "report", plots=False)
+    doc = json.loads((tmp_path / "report" / "report.json").read_text())
+    sel = doc["settings"]["causal_selection"]
+    assert sel["test_series_read_before_training"] and not sel["test_labels_read_before_training"]
+    assert "as an unlabelled context" in (tmp_path / "report" / "report.md").read_text()

@@ -12,7 +12,7 @@ from causalex_cli.main import app
 from test_discover_pipeline import make_series
 
 runner = CliRunner()
-FAST = ["--stride", "1", "--lag", "0.0334", "--device", "cpu", "--alpha", "0.01"]
+FAST = ["--method", "fci", "--stride", "1", "--lag", "0.0334", "--device", "cpu", "--alpha", "0.01"]
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_per_subject_and_per_type_write_one_graph_per_group(corpus, tmp_path):
     assert AUGraph.load(out / "s1.json").provenance["group"] == {"per": "subject", "name": "s1"}
     out = tmp_path / "by_type"
     res = runner.invoke(app, ["discover", str(corpus), "-o", str(out), "--per", "type", "--labels",
-                              str(corpus / "labels.csv"), "--features", "level", "--stride", "1", "--device", "cpu"])
+                              str(corpus / "labels.csv"), "--features", "level", "--stride", "1", "--device", "cpu", "--method", "fci"])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == ["macro.json", "micro.json"]
     assert AUGraph.load(out / "macro.json").provenance["sampling"]["expression_type"] == "macro"
@@ -84,7 +84,7 @@ def test_bad_options_and_inputs(corpus, tmp_path):
     out = tmp_path / "g.json"
     assert_bad_input(["discover", str(tmp_path / "nope")], out, "nope", "does not exist")
     assert_bad_input(["discover", str(corpus), "--policy", "bold"], out, "valid: conservative, lenient, keep-all")
-    assert_bad_input(["discover", str(corpus), "--method", "ges"], out, "valid: fci, pc")
+    assert_bad_input(["discover", str(corpus), "--method", "ges"], out, "valid: timeseries, fci, pc")
     assert_bad_input(["discover", str(corpus), "--features", "raw"], out, "valid: lagged, level, diff")
     assert_bad_input(["discover", str(corpus), "--per", "emotion"], out, "valid: dataset, subject, type")
     assert_bad_input(["discover", str(corpus), "--inside-expressions"], out, "needs labels")

@@ -160,11 +160,12 @@ def test_graph_edges_match_the_saved_graph_and_the_truth(demo_run):
     assert summary["truth"]["kept_true"] == n_true
     assert summary["truth"]["mechanism_edges"] == len(true_pairs)
     assert summary["truth"]["bias_pairs"] == ["AU14 <-> AU23"]
-    # the training default discovers with the FACS background, which forbids the (non-FACS) bias pair a priori
-    assert graph.provenance["background"] == "facs"
-    assert summary["truth"]["bias_excluded_by_prior"] == ["AU14 <-> AU23"]
-    assert summary["truth"]["bias_found"] == []
-    assert "FACS background forbade it: AU14 <-> AU23" in (out / "report" / "summary.md").read_text()
+    # the training default: time-series discovery without a prior, with an AU selection saved in the graph
+    assert graph.provenance["method"] == "timeseries" and graph.provenance["background"] == "none"
+    assert summary["truth"]["left_out"] == {a: graph.selection[a]["reason"] for a in graph.deselected()}
+    text = (out / "report" / "summary.md").read_text()
+    assert "Time-series discovery" in text
+    assert all(f"{a} (" in text for a in graph.deselected()) or "leaves no AU out" in text
 
 
 def test_corpora_share_shape_but_not_bias(demo_run):

@@ -80,9 +80,11 @@ def test_train_builds_the_causal_graph_with_discover_defaults():
     cfg = GraphConfig().discovery_config()
     default = DiscoveryConfig()
     assert (cfg.alpha, cfg.method, cfg.sampling) == (default.alpha, default.method, default.sampling)
-    assert (cfg.policy, cfg.background) == ("lenient", "facs")  # training's graph: measured best for spotting
+    assert cfg.method == "timeseries" and (cfg.policy, cfg.background) == ("conservative", "none")
+    fci = GraphConfig(method="fci").discovery_config()  # FCI's measured best for spotting: lenient + FACS prior
+    assert (fci.policy, fci.background) == ("lenient", "facs")
     assert GraphConfig(alpha=0.05, stride=7).discovery_config().sampling.stride == 7
-    plain = GraphConfig(policy="conservative", background="none").discovery_config()
+    plain = GraphConfig(method="fci", policy="conservative", background="none").discovery_config()
     assert (plain.policy, plain.background) == (default.policy, default.background)
     with pytest.raises(InputError, match="unknown background"):
         GraphConfig(background="ekman").discovery_config().validate()
@@ -111,7 +113,7 @@ def test_constant_and_duplicate_aus_are_dropped_and_stay_nodes(caplog):
     assert sample.tested_aus == ["AU01", "AU02", "AU04", "AU12"]
     assert sample.dropped_aus == {"AU15": "constant in the selected frames", "AU17": "duplicate of AU01"}
     assert "AU15 left out of discovery" in caplog.text
-    graph = discover_graph([s], config=DiscoveryConfig(sampling=level()))
+    graph = discover_graph([s], config=DiscoveryConfig(method="fci", sampling=level()))
     assert graph.nodes == s.au_names
     assert not any("AU15" in (e.source, e.target) for e in graph.edges)
 
@@ -277,7 +279,8 @@ def test_cooccurrence_from_activation_and_from_correlation():
 # ----- pipeline -------------------------------------------------------------------------------------
 def test_discover_graph_finds_the_lagged_chain_and_records_provenance():
     series = [make_series(f"v{i}", f"s{i % 3}", seed=i) for i in range(6)]
-    cfg = DiscoveryConfig(alpha=0.01, bootstrap=8, device="cpu", sampling=SamplingOptions(stride=1, features="lagged", lag_s=1 / 30))
+    cfg = DiscoveryConfig(method="fci", alpha=0.01, bootstrap=8, device="cpu",
+                          sampling=SamplingOptions(stride=1, features="lagged", lag_s=1 / 30))
     graph = discover_graph(series, config=cfg, command="causalex discover x -o g.json")
     kept = {(e.source, e.target) for e in graph.kept_edges()}
     assert kept == {("AU01", "AU02"), ("AU02", "AU04")}
@@ -289,7 +292,7 @@ def test_discover_graph_finds_the_lagged_chain_and_records_provenance():
 
 
 def test_bootstrap_without_subjects_says_it_resamples_videos(caplog):
-    cfg = DiscoveryConfig(alpha=0.01, bootstrap=3, device="cpu", sampling=level())
+    cfg = DiscoveryConfig(method="fci", alpha=0.01, bootstrap=3, device="cpu", sampling=level())
     subjectless = [make_series(f"v{i}", "", seed=i) for i in range(3)]
     with caplog.at_level(logging.WARNING, logger="causalex"):
         graph = discover_graph(subjectless, config=cfg)
@@ -307,13 +310,13 @@ def test_bootstrap_without_subjects_says_it_resamples_videos(caplog):
 
 def test_discover_graphs_per_subject_skips_groups_without_enough_frames():
     series = [make_series("v1", "s1"), make_series("v2", "s2", t=6)]
-    graphs, skipped = discover_graphs(series, None, DiscoveryConfig(sampling=level()), per="subject")
+    graphs, skipped = discover_graphs(series, None, DiscoveryConfig(method="fci", sampling=level()), per="subject")
     assert list(graphs) == ["s1"] and "only 6 usable" in skipped["s2"]
     assert graphs["s1"].provenance["group"] == {"per": "subject", "name": "s1"}
 
 
 def test_bad_config_values_name_the_choices():
-    with pytest.raises(InputError, match="valid: fci, pc"):
+    with pytest.raises(InputError, match="valid: timeseries, fci, pc"):
         DiscoveryConfig(method="ges").validate()
     with pytest.raises(InputError, match="valid: conservative, lenient, keep-all"):
         DiscoveryConfig(policy="x").validate()
@@ -333,12 +336,12 @@ def test_build_graph_variant_names():
 
 
 def test_simulated_corpus_recovers_the_mechanism_and_flags_the_bias():
-    """Must-show: on the simulator's biased `small` corpus the true AU mechanism's skeleton is recovered
-    and the bias link (AU14-AU23, tied by a latent) comes out as <-> or o-o and is dropped."""
+    """FCI over two time slices on the simulator's biased `small` corpus: the true AU mechanism's skeleton is
+    recovered and the bias link (AU14-AU23, tied by a latent) comes out as <-> or o-o and is dropped."""
     from causalex.simulate import generate_corpus
 
     corpus = generate_corpus("small", seed=0)
-    graph = discover_graph(corpus.series, corpus.labels, DiscoveryConfig(bootstrap=20, device="cpu"))
+    graph = discover_graph(corpus.series, corpus.labels, DiscoveryConfig(method="fci", bootstrap=20, device="cpu"))
     truth = {frozenset((e.source, e.target)) for e in corpus.true_graph.edges if e.kept}
     bias_pair = frozenset(("AU14", "AU23"))
     found = {frozenset((e.source, e.target)) for e in graph.edges if e.stability >= 0.5} - {bias_pair}

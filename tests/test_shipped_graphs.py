@@ -39,11 +39,12 @@ def test_true_graph_is_the_simulators(small_corpus):
 
 def test_train_graph_is_what_train_builds_on_that_corpus(small_corpus):
     shipped = AUGraph.load(GRAPHS / "simulated_small_train.json")
-    assert shipped.provenance["policy"] == "lenient" and shipped.provenance["background"] == "facs"
+    assert shipped.provenance["method"] == "timeseries" and shipped.provenance["policy"] == "conservative"
     fresh = discover_graph(small_corpus.series, small_corpus.labels, GraphConfig().discovery_config())
     assert fresh.provenance["data_hash"] == shipped.provenance["data_hash"]
     assert _edges(fresh) == _edges(shipped)
     np.testing.assert_array_equal(fresh.adjacency_for(shipped.nodes), shipped.adjacency)
+    assert fresh.selection == shipped.selection
 
 
 def test_bootstrap_graph_was_discovered_on_the_current_simulators_corpus():

@@ -106,6 +106,7 @@ class ModelBackend:
         train = [v for v in videos if v.subject in set(fold.train_subjects)]
         val = [v for v in videos if v.subject in set(fold.val_subjects)]
         fitted = fit_model(train, val, graph.adjacency_for(au_names), au_names, cfg, self.device, seed,
+                           node_mask=graph.node_mask(au_names),
                            durations_from=videos)
         result, decode = fitted.result, fitted.decode
         log.debug("fit %s seed %d on %d videos (%d validation): epoch %d, val F1 %s", graph.name, seed, len(train),

@@ -106,6 +106,14 @@ class CorpusSource:
             shared = names if shared is None else [n for n in shared if n in set(names)]
         return shared or []
 
+    def load_series(self, au_names: list[str]) -> list[AUSeries]:
+        """Read the AU series only (restricted to ``au_names``): the labels stay unread.
+
+        Used for the test corpus before training, as an unlabelled context of the causal variant's
+        discovery (`causalex.discover.selection`).
+        """
+        return [s.select(au_names) for s in load_series_inputs([self.series_path], fps=self.fps)]
+
     def load(self, au_names: list[str]) -> Corpus:
         """Read the series and the labels and check that they belong together.
 

@@ -71,6 +71,9 @@ class StudyConfig:
     discovery: DiscoveryConfig = field(default_factory=training_discovery)  # settings of the causal variant
     # (default: those of `causalex train --graph causal`, so the variant is the graph a trained model uses)
     diff_background: str = "none"  # background knowledge of the A-vs-B graph diff's discoveries
+    target_context: bool = True  # the causal variant's discovery (timeseries method) also sees B's AU series, as an
+    # unlabelled context corpus (B's labels are read only after training): links and AUs that hold in one corpus
+    # only are left out of the model (causalex.discover.selection)
     variant: str = "megc"  # IoU convention of the scores
 
     def validate(self) -> None:
@@ -178,8 +181,11 @@ class _Runner:
         self.study, self.backend, self.on_step = study, backend, on_step or (lambda _msg: None)
         self.cfg = study.config
 
+    contexts: dict[str, list[AUSeries]] | None = None  # unlabelled context corpora of the causal variant
+
     def graph(self, variant: str, series: list[AUSeries], labels: list[Interval]) -> AUGraph:
-        return build_graph_variant(variant, series, labels, config=self.cfg.discovery, au_names=self.study.au_names)
+        return build_graph_variant(variant, series, labels, config=self.cfg.discovery, au_names=self.study.au_names,
+                                   contexts=self.contexts if variant == "causal" else None)
 
     def diff_graph(self, series: list[AUSeries], labels: list[Interval]) -> AUGraph:
         return build_graph_variant("causal", series, labels, config=self.cfg.diff_discovery,
@@ -238,6 +244,10 @@ class _Runner:
         study.events.append(f"load {train_source.name}")
         study.train = train.describe()
         study.fps["train"] = {s.video: s.fps for s in train.series}
+        if cfg.target_context and "causal" in cfg.variants and cfg.discovery.method == "timeseries":
+            self.on_step(f"reading the AU series of {test_source.name} (not its labels) as a discovery context")
+            self.contexts = {test_source.name: test_source.load_series(study.au_names)}
+            study.events.append(f"load series of {test_source.name} (labels unread)")
         full_models: dict[tuple[str, int], Any] = {}
         pending: dict[tuple[str, int], tuple[list[Interval], RelianceScores | None, list[Any], dict[str, float]]] = {}
         for variant in cfg.variants:
@@ -288,7 +298,7 @@ class _Runner:
 
         self.on_step(f"discovering a graph on {test.name} for the diff")
         t0 = time.perf_counter()
-        if "causal" in study.graphs and cfg.diff_discovery == cfg.discovery:
+        if "causal" in study.graphs and cfg.diff_discovery == cfg.discovery and not self.contexts:
             causal_a = study.graphs["causal"]
         else:
             causal_a = study.graphs["causal_diff"] = self.diff_graph(train.series, train.labels)

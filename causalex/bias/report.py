@@ -57,7 +57,8 @@ def study_json(study: BiasStudy, command: str = "") -> dict[str, Any]:
                      "spread": "sample standard deviation over seeds",
                      "au_removal": "node features zeroed (valid flag too) and the AU's graph edges cut",
                      "causal_graph": _discovery_settings(cfg.discovery),
-                     "diff_graph": _discovery_settings(cfg.diff_discovery)},
+                     "diff_graph": _discovery_settings(cfg.diff_discovery),
+                     "causal_selection": _selection(study)},
         "summary": summarise_runs(study.runs),
         "reliance": summarise_reliance(study.runs),
         "runs": [r.to_json() for r in study.runs],
@@ -65,6 +66,17 @@ def study_json(study: BiasStudy, command: str = "") -> dict[str, Any]:
         "events": study.events, "seconds": study.seconds,
         "timelines": [f"timeline_{ex.series.video}.png" for ex in study.examples],
     }
+
+
+def _selection(study: BiasStudy) -> dict[str, Any] | None:
+    """The full causal model's AU selection and what its discovery read (None without a causal variant)."""
+    graph = study.graphs.get("causal")
+    if graph is None:
+        return None
+    contexts = graph.provenance.get("contexts", {})
+    return {"left_out": {a: graph.selection[a]["reason"] for a in graph.deselected()},
+            "contexts": list(contexts), "test_series_read_before_training": len(contexts) > 1,
+            "test_labels_read_before_training": False}
 
 
 def _discovery_settings(cfg: Any) -> dict[str, Any]:
@@ -75,6 +87,17 @@ def _describe_discovery(d: dict[str, Any] | None) -> str:
     if not d:
         return "settings not recorded"
     return f"{d['method'].upper()}, alpha {d['alpha']:g}, {d['policy']} policy, background {d['background']}"
+
+
+def _selection_line(sel: dict[str, Any] | None, test_name: str) -> str | None:
+    """The report's sentence on what the causal variant's discovery read and which AUs it left out."""
+    if not sel:
+        return None
+    read = (f"A's AU series and labels, and {test_name}'s AU series as an unlabelled context ({test_name}'s labels "
+            "were read only after training)" if sel["test_series_read_before_training"] else
+            "A only (one corpus: a bias cannot be told from a mechanism; the selection needs a second corpus)")
+    out = "; ".join(f"{a} ({why})" for a, why in sel["left_out"].items()) or "none"
+    return f"- Causal variant's AU selection (full model): read {read}. AUs left out: {out}."
 
 
 def _pm(stats: dict[str, Any]) -> str:
@@ -108,6 +131,7 @@ def report_markdown(doc: dict[str, Any]) -> str:
         f"mean ± {s['spread']} ({n_seeds} seed(s): {s['seeds']}). Drop = in-domain F1 - cross-domain F1.",
         f"- Causal variant's graph: {_describe_discovery(s.get('causal_graph'))} (discovered on each fold's "
         "training subjects, and on all of A for the full model)." if "causal" in s["variants"] else None,
+        _selection_line(s.get("causal_selection"), te["name"]) if "causal" in s["variants"] else None,
         f"- Command: `{doc['command']}`" if doc["command"] else None, "",
         "## F1 per graph variant", "",
         "*Cross-domain* is the model trained on all of A; *B, fold models* scores the in-domain fold models on B "

@@ -120,8 +120,11 @@ def discovery_config_of(graph: Any):
     prov = graph.provenance
     known = {f.name for f in dc_fields(SamplingOptions)}
     sampling = SamplingOptions(**{k: v for k, v in prov["sampling"].items() if k in known})
+    defaults = DiscoveryConfig()
     return DiscoveryConfig(method=prov["method"], engine=prov["engine"], ci_test=prov["ci_test"], alpha=prov["alpha"],
-                           depth=prov["depth"], policy=prov["policy"], background=prov["background"], sampling=sampling)
+                           depth=prov.get("depth", -1), policy=prov["policy"], background=prov["background"],
+                           max_lag_s=prov.get("max_lag_s", defaults.max_lag_s),
+                           min_effect=prov.get("min_effect", defaults.min_effect), sampling=sampling)
 
 
 def _discover(state: DemoState, report: _Reporter) -> None:

@@ -29,6 +29,11 @@ def truth_of(edge_pair: tuple[str, str], truth: AUGraph) -> str:
     return "not true"
 
 
+METHOD_WORDS = {"timeseries": "Time-series discovery (lagged tests on each AU's own past and its candidate parents' "
+                              "past, AU selection)",
+                "fci": "FCI over lagged AU frames", "pc": "PC over lagged AU frames"}
+
+
 def edge_rows(graph: AUGraph, truth: AUGraph) -> dict[str, Any]:
     """Kept and dropped edges of ``graph`` with the truth of each, and counts against the truth.
 
@@ -57,7 +62,9 @@ def edge_rows(graph: AUGraph, truth: AUGraph) -> dict[str, Any]:
         "kept_not_true": sum(r["truth"] == "not true" for r in rows["kept"]),
         "bias_pairs": [f"{a} <-> {b}" for a, b in bias_pairs],
         "bias_found": [f"{r['edge']} ({'kept' if r in rows['kept'] else 'dropped'})" for r in latent],
-        "bias_excluded_by_prior": excluded}}
+        "bias_excluded_by_prior": excluded,
+        "left_out": {a: graph.selection[a]["reason"] for a in graph.deselected()},
+        "method": graph.provenance.get("method", "?")}}
 
 
 def build_summary(state: Any, plots: dict[str, Any]) -> dict[str, Any]:
@@ -106,13 +113,17 @@ def summary_markdown(doc: dict[str, Any]) -> str:
     g = doc["graph"]
     t = g["truth"]
     lines += ["", *reading_markdown(doc), "## Causal graph of corpus A", "",
-              f"FCI over lagged AU frames, debiased (`{g['file']}`; the model's graph is `{g['model_graph']}`). "
+              f"{METHOD_WORDS.get(t.get('method'), str(t.get('method')))}, debiased (`{g['file']}`; the model's graph is "
+              f"`{g['model_graph']}`). "
               f"Against the simulator's truth: {t['kept_true']} of {t['mechanism_edges']} mechanism edges kept "
               f"({t['kept_oriented_right']} oriented right), {t['kept_not_true']} kept edge(s) not in the mechanism; "
               f"bias pair {', '.join(t['bias_pairs']) or 'none'}: found as {', '.join(t['bias_found']) or 'nothing'}"
               + (f" (not a FACS pair, so the FACS background forbade it: {', '.join(t['bias_excluded_by_prior'])}; the "
                  "bias report's graph diff is discovered without the prior, where FCI can flag it)"
-                 if t.get("bias_excluded_by_prior") else "") + ".",
+                 if t.get("bias_excluded_by_prior") else "") + ". "
+              + ("AUs the selection leaves out of the model: "
+                 + "; ".join(f"{a} ({why})" for a, why in t["left_out"].items()) + "." if t.get("left_out")
+                 else "The AU selection leaves no AU out."),
               "", "| edge | kept | reason | truth |", "|---|---|---|---|"]
     for status in ("kept", "dropped"):
         for e in g[status]:

@@ -24,7 +24,7 @@ from causalex.discover.debias import DEFAULT_POLICY, check_policy, debias_edges
 from causalex.discover.facs_prior import facs_background, facs_prior_graph
 from causalex.discover.lagged import fold_lagged, lagged_background
 from causalex.discover.sampling import (RESAMPLE_CHOICES, FrameSample, SamplingOptions, align_au_names,
-                                        collect_samples, group_series)
+                                        collect_samples, expression_frames, group_series, subject_of)
 from causalex.discover.stability import bootstrap_pags, consensus_edges
 from causalex.errors import InputError
 from causalex.graph import AUGraph, empty_graph, full_graph
@@ -33,7 +33,7 @@ from causalex.series import AUSeries
 
 log = logging.getLogger(__name__)
 
-METHODS = ("fci", "pc")
+METHODS = ("timeseries", "fci", "pc")
 ENGINES = ("fast", "causal-learn")
 BACKGROUNDS = ("none", "facs")
 GRAPH_VARIANTS = ("causal", "cooccurrence", "facs", "full", "none")
@@ -43,7 +43,10 @@ GRAPH_VARIANTS = ("causal", "cooccurrence", "facs", "full", "none")
 class DiscoveryConfig:
     """Settings of one discovery (defaults in code; the CLI overrides some)."""
 
-    method: str = "fci"  # "fci" (PAG: can flag latent common causes as <->) or "pc" (CPDAG, assumes none)
+    method: str = "timeseries"  # "timeseries" (lagged tests on the series, causalex.discover.timeseries), "fci"
+    # (PAG over frames or two time slices: can flag latent common causes as <->) or "pc" (CPDAG, assumes none)
+    max_lag_s: float = 0.3  # timeseries: longest lag tested, seconds (own past and candidate parents' past)
+    min_effect: float = 0.03  # timeseries: smallest |partial correlation| that counts as a link
     engine: str = "fast"  # "fast" (batched, ours) or "causal-learn" (reference implementation)
     ci_test: str = "fisherz"  # conditional-independence test
     alpha: float = 0.001  # significance level of each CI test (thousands of frames: keep it small)
@@ -69,6 +72,12 @@ class DiscoveryConfig:
             check_policy(self.policy)
         except ValueError as exc:
             raise InputError(str(exc)) from None
+        if not (np.isfinite(self.max_lag_s) and self.max_lag_s > 0):
+            raise InputError(f"max lag must be > 0 seconds, got {self.max_lag_s}")
+        if not 0.0 <= self.min_effect < 1.0:
+            raise InputError(f"min effect must be in [0, 1), got {self.min_effect}")
+        if self.method == "timeseries" and self.engine != "fast":
+            raise InputError(f"the timeseries method runs on the fast engine only, got engine {self.engine!r}")
         if not 0.0 < self.alpha < 1.0:
             raise InputError(f"alpha must be in (0, 1), got {self.alpha}")
         if self.depth < -1:
@@ -188,8 +197,8 @@ def _resample_unit(sample: FrameSample, wanted: str) -> str:
 
 def discover_graph(series: list[AUSeries], labels: list[Interval] | None = None,
                    config: DiscoveryConfig | None = None, *, au_names: list[str] | None = None,
-                   background: BackgroundKnowledge | None = None, command: str = "", name: str = "causal"
-                   ) -> AUGraph:
+                   background: BackgroundKnowledge | None = None, command: str = "", name: str = "causal",
+                   contexts: dict[str, list[AUSeries]] | None = None) -> AUGraph:
     """Discover the debiased AU causal graph of a corpus.
 
     Args:
@@ -200,6 +209,9 @@ def discover_graph(series: list[AUSeries], labels: list[Interval] | None = None,
         background: extra background knowledge, combined with ``config.background``.
         command: the command line that produced the graph (stored in the provenance).
         name: graph name.
+        contexts: other corpora, ``{name: series}`` (AU series only; ``timeseries`` method): links are
+            re-tested in each corpus and a link or AU that holds in one corpus only is left out
+            (`causalex.discover.selection`).
 
     Returns:
         an `AUGraph` over all AUs (those left out of the tests are isolated nodes) with PAG edges,
@@ -213,6 +225,10 @@ def discover_graph(series: list[AUSeries], labels: list[Interval] | None = None,
     cfg = config or DiscoveryConfig()
     cfg.validate()
     series = align_au_names(series, au_names)
+    if cfg.method == "timeseries":
+        return _timeseries_graph(series, labels, cfg, background, command, name, contexts)
+    if contexts:
+        raise InputError("context corpora need the timeseries method (--method timeseries)")
     sample = collect_samples(series, labels, cfg.sampling)
     nodes = sample.au_names
     bk = BackgroundKnowledge()
@@ -257,6 +273,68 @@ def discover_graph(series: list[AUSeries], labels: list[Interval] | None = None,
     return AUGraph(nodes=nodes, edges=edges, adjacency=adjacency, provenance=prov, name=name)
 
 
+def _timeseries_graph(series: list[AUSeries], labels: list[Interval] | None, cfg: DiscoveryConfig,
+                      background: BackgroundKnowledge | None, command: str, name: str,
+                      contexts: dict[str, list[AUSeries]] | None) -> AUGraph:
+    """`discover_graph` for the ``timeseries`` method (`causalex.discover.ts_graph`)."""
+    from causalex.discover.timeseries import TimeSeriesOptions
+    from causalex.discover.ts_graph import timeseries_graph
+
+    nodes = list(series[0].au_names)
+    opts_s = cfg.sampling
+    rows = None
+    if opts_s.inside_expressions or opts_s.expression_type is not None:
+        if not labels:
+            raise InputError("keeping frames inside expressions needs labels (pass a labels CSV)")
+        rows = [expression_frames(s, labels, opts_s.margin_s, opts_s.expression_type) for s in series]
+    subjects_of = [subject_of(s, labels) for s in series]
+    if cfg.bootstrap and cfg.resample == "subject" and all(x == s.video and not s.subject
+                                                           for x, s in zip(subjects_of, series)):
+        log.warning("no video has a subject (no subject in the series, and the labels give none for them): "
+                    "bootstrapping over videos; give subjects in the labels (a subject column) to resample subjects")
+        cfg = replace(cfg, resample="video")
+    subject_index = {name: k for k, name in enumerate(sorted(set(subjects_of)))}
+    bk = facs_background(nodes) if cfg.background == "facs" else BackgroundKnowledge()
+    if background is not None:
+        background.check_names(nodes)
+        bk = _merge(bk, background)
+    opts = TimeSeriesOptions(max_lag_s=cfg.max_lag_s, alpha=cfg.alpha, min_effect=cfg.min_effect)
+    if opts_s.features != "lagged" or opts_s.stride or opts_s.center != "none":
+        log.info("the timeseries method uses every valid frame and its own lags: --features/--lag/--stride/"
+                 "--center apply to fci/pc only")
+    unit = _timeseries_unit(cfg, subject_index) if cfg.bootstrap else None
+    units = None if unit is None else ([subject_index[x] for x in subjects_of] if unit == "subject"
+                                       else list(range(len(series))))
+    edges, adjacency, selection, extra = timeseries_graph(
+        series, nodes, opts, cfg.policy, None if bk.is_empty() else bk, contexts, rows=rows, units=units,
+        bootstrap=cfg.bootstrap, threshold=cfg.threshold, seed=cfg.seed)
+    subjects = sorted(subject_index)
+    prov = {
+        "kind": "causal discovery", "data_hash": data_hash(series, labels if _labels_used(cfg) else None),
+        "video_hashes": video_hashes(series),
+        "n_series": len(series), "n_subjects": len(subjects), **extra,
+        "engine": cfg.engine, "method": cfg.method, "ci_test": "fisherz", "alpha": cfg.alpha, "depth": cfg.depth,
+        "max_lag_s": cfg.max_lag_s, "min_effect": cfg.min_effect, "bootstrap": cfg.bootstrap, "resample": unit,
+        "threshold": cfg.threshold if cfg.bootstrap else 0.0, "sampling": cfg.sampling.to_dict(),
+        "policy": cfg.policy, "background": cfg.background, "seed": cfg.seed,
+        "labels_read": "subjects and expression frames" if _labels_used(cfg) else "subjects only" if labels else "no",
+        "versions": library_versions(), "command": command,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return AUGraph(nodes=nodes, edges=edges, adjacency=adjacency, provenance=prov, name=name, selection=selection)
+
+
+def _timeseries_unit(cfg: DiscoveryConfig, subject_index: dict[str, int]) -> str:
+    """Bootstrap unit of the timeseries method: whole subjects (or videos); frames would cut the series."""
+    if cfg.resample == "frame":
+        raise InputError("the timeseries method resamples subjects or videos (a frame bootstrap would cut the "
+                         "series' time order); use --resample subject or video")
+    if cfg.resample == "subject" and len(subject_index) < 2:
+        log.warning("fewer than 2 subjects to resample; bootstrapping over videos instead")
+        return "video"
+    return cfg.resample
+
+
 def _labels_used(cfg: DiscoveryConfig) -> bool:
     return cfg.sampling.inside_expressions or cfg.sampling.expression_type is not None
 
@@ -273,7 +351,9 @@ def _merge(a: BackgroundKnowledge, b: BackgroundKnowledge) -> BackgroundKnowledg
 
 def discover_graphs(series: list[AUSeries], labels: list[Interval] | None = None,
                     config: DiscoveryConfig | None = None, per: str = "dataset", *,
-                    au_names: list[str] | None = None, command: str = "") -> tuple[dict[str, AUGraph], dict[str, str]]:
+                    au_names: list[str] | None = None, command: str = "",
+                    contexts: dict[str, list[AUSeries]] | None = None
+                    ) -> tuple[dict[str, AUGraph], dict[str, str]]:
     """One graph per group: the whole corpus, each subject, or each expression type.
 
     A group without enough usable frames is skipped with a warning; if every group fails the first
@@ -302,7 +382,7 @@ def discover_graphs(series: list[AUSeries], labels: list[Interval] | None = None
             cfg, sampling=replace(cfg.sampling, expression_type=expression_type))
         try:
             graph = discover_graph(members, labels, group_cfg, au_names=au_names, command=command,
-                                   name="causal" if per == "dataset" else f"causal-{group}")
+                                   name="causal" if per == "dataset" else f"causal-{group}", contexts=contexts)
         except InputError as exc:
             if len(groups) == 1:
                 raise
@@ -319,7 +399,8 @@ def discover_graphs(series: list[AUSeries], labels: list[Interval] | None = None
 
 def build_graph_variant(name: str, series: list[AUSeries], labels: list[Interval] | None = None, *,
                         config: DiscoveryConfig | None = None, au_names: list[str] | None = None,
-                        cooccurrence_threshold: float = DEFAULT_THRESHOLD, command: str = "") -> AUGraph:
+                        cooccurrence_threshold: float = DEFAULT_THRESHOLD, command: str = "",
+                        contexts: dict[str, list[AUSeries]] | None = None) -> AUGraph:
     """Build the AU graph the model uses, by variant name (for the train and bias ablations).
 
     Args:
@@ -331,6 +412,7 @@ def build_graph_variant(name: str, series: list[AUSeries], labels: list[Interval
         au_names: AUs to use (default: those of the first series).
         cooccurrence_threshold: edge threshold of ``cooccurrence``.
         command: stored in the provenance of ``causal``.
+        contexts: other corpora (AU series only) for the ``causal`` variant's invariance tests.
 
     Raises:
         ValueError: unknown name (lists the valid ones).
@@ -339,7 +421,7 @@ def build_graph_variant(name: str, series: list[AUSeries], labels: list[Interval
     if name not in GRAPH_VARIANTS:
         raise ValueError(f"unknown graph variant {name!r}; valid: {', '.join(GRAPH_VARIANTS)}")
     if name == "causal":
-        return discover_graph(series, labels, config, au_names=au_names, command=command)
+        return discover_graph(series, labels, config, au_names=au_names, command=command, contexts=contexts)
     if name == "cooccurrence":
         return cooccurrence_graph(series, labels, threshold=cooccurrence_threshold, au_names=au_names)
     names = list(au_names) if au_names is not None else align_au_names(series)[0].au_names

@@ -33,7 +33,8 @@ class SpottingNet(nn.Module):
         forward ``x: [B, T, K, F]`` -> ``{"spot": [B, T, 8], "emotion": [B, T, C]}``.
     """
 
-    def __init__(self, config: ModelConfig, adjacency: np.ndarray | Tensor) -> None:
+    def __init__(self, config: ModelConfig, adjacency: np.ndarray | Tensor,
+                 node_mask: np.ndarray | Tensor | None = None) -> None:
         super().__init__()
         adjacency = torch.as_tensor(np.asarray(adjacency, np.float32))
         if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
@@ -47,6 +48,12 @@ class SpottingNet(nn.Module):
         k, h, d = adjacency.shape[0], config.node_hidden, config.temporal_channels
         self.n_nodes = k
         self.register_buffer("adjacency", adjacency)
+        mask = torch.ones(adjacency.shape[0]) if node_mask is None else torch.as_tensor(np.asarray(node_mask, np.float32))
+        if mask.shape != (adjacency.shape[0],):
+            raise ValueError(f"node_mask must be [{adjacency.shape[0]}], got {tuple(mask.shape)}")
+        # AUs the graph's selection leaves out carry no input (their features are zeroed); not saved in the
+        # weights: it comes from the graph, so checkpoints written before it load unchanged
+        self.register_buffer("node_mask", mask.float(), persistent=False)
         self.node_in = nn.Linear(config.in_features, h)
         self.node_embedding = nn.Parameter(torch.randn(k, h) * 0.1) if config.node_embedding else None
         self.graph_layers = nn.ModuleList(
@@ -105,6 +112,7 @@ class SpottingNet(nn.Module):
         if k != self.n_nodes or f != self.config.in_features:
             raise ValueError(f"input has K={k}, F={f}; the model expects K={self.n_nodes}, "
                              f"F={self.config.in_features}")
+        x = x * self.node_mask.to(x.dtype)[None, None, :, None]  # AUs left out by the graph's selection
         adj = self.adjacency if adjacency is None else adjacency.to(x.device)
         h = self.embed_nodes(x.reshape(b * t, k, f), adj, t)  # [B*T, K, H]
         if self.config.readout == "flatten":
@@ -117,9 +125,13 @@ class SpottingNet(nn.Module):
         return {"spot": spot, "emotion": emotion}
 
 
-def build_model(config: ModelConfig, adjacency: np.ndarray | Tensor) -> SpottingNet:
-    """Build a `SpottingNet` (the one model of the registry-free architecture; parts swap via the config)."""
-    return SpottingNet(config, adjacency)
+def build_model(config: ModelConfig, adjacency: np.ndarray | Tensor,
+                node_mask: np.ndarray | Tensor | None = None) -> SpottingNet:
+    """Build a `SpottingNet` (the one model of the registry-free architecture; parts swap via the config).
+
+    ``node_mask: [K]`` (1 = use the AU) comes from the graph's AU selection (`AUGraph.node_mask`).
+    """
+    return SpottingNet(config, adjacency, node_mask)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -82,23 +82,29 @@ class ProtocolConfig:
 class GraphConfig:
     """How the data-driven graphs (``causal``, ``cooccurrence``) are built in each fold."""
 
-    method: str = "fci"  # discovery algorithm of the causal graph: fci | pc
+    method: str = "timeseries"  # discovery algorithm of the causal graph: timeseries (lagged tests, AU selection)
+    # | fci | pc. fci with lenient + facs was level with no graph over ten corpora and kept the bias AUs
     alpha: float | None = None  # significance level of the CI tests (None: `causalex discover`'s default)
     stride: int | None = None  # keep every N-th frame (None: discover's default, auto; see discover.sampling)
-    policy: str = "lenient"  # debiasing rule from PAG to adjacency (see causalex.discover.debias): lenient keeps
-    # undetermined o-o / o-> edges and drops only the <-> (latent common cause) ones; conservative keeps --> only
-    background: str = "facs"  # background knowledge of the discovery: facs (edges between AUs that the FACS
+    policy: str | None = None  # debiasing rule from PAG to adjacency (causalex.discover.debias); None: conservative
+    # for timeseries, lenient for fci/pc. lenient keeps undetermined o-o / o-> edges and drops only the <-> ones;
+    # conservative keeps --> only
+    background: str | None = None  # None: none for timeseries (mechanisms outside FACS pairs stay), facs for
+    # fci/pc. Background knowledge of the discovery: facs (edges between AUs that the FACS
     # prior does not link are forbidden) | none. lenient + facs beat conservative without background (wrong
     # edges kept, true o-o ones dropped) on five corpora; over ten it is level with no graph (benchmarks/RESULTS.md)
 
     def discovery_config(self) -> "DiscoveryConfig":  # noqa: F821 (imported lazily: discover is heavy)
         """The `causalex.discover.pipeline.DiscoveryConfig` these settings give: `causalex discover`'s
         defaults except where a field is set here, so ``--graph causal`` in a fold builds the graph that
-        ``causalex discover --policy lenient --background facs`` builds from the same subjects."""
+        ``causalex discover`` builds from the same subjects."""
         from causalex.discover.pipeline import DiscoveryConfig
         from causalex.discover.sampling import SamplingOptions
 
-        cfg = DiscoveryConfig(method=self.method, policy=self.policy, background=self.background)
+        ts = self.method == "timeseries"
+        cfg = DiscoveryConfig(method=self.method,
+                              policy=self.policy or ("conservative" if ts else "lenient"),
+                              background=self.background or ("none" if ts else "facs"))
         if self.alpha is not None:
             cfg.alpha = self.alpha
         cfg.sampling = SamplingOptions() if self.stride is None else SamplingOptions(stride=self.stride)

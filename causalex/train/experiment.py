@@ -195,6 +195,7 @@ def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries],
         _emit(on_event, kind="epoch", fold=fold.name, epochs=config.optim.epochs, **record)
 
     fitted = fit_model(train_v, val_v, graph.adjacency_for(au_names), au_names, config, device, seed,
+                       node_mask=graph.node_mask(au_names),
                        on_epoch=on_epoch, state_path=layout.resume / f"{fold.name}.state.pt",
                        durations_from=[v for v in train_v + val_v if v.subject not in fold.test_subjects])
     return graph, fitted.decode, fitted.result
@@ -294,7 +295,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         _emit(on_event, kind="fold_start", fold=fold.name, index=i + 1, total=len(folds), epochs=config.optim.epochs)
         graph, decode, result = _train_fold(fold, videos, series, labels, au_names, graph_spec, config, device,
                                             config.seed + i, layout, on_event)
-        model = build_model(config.model, graph.adjacency_for(au_names)).to(device)
+        model = build_model(config.model, graph.adjacency_for(au_names), graph.node_mask(au_names)).to(device)
         model.load_state_dict(result.state_dict)
         test_v = fold_videos(videos, fold.test_subjects)
         preds = [iv for v in test_v for iv in decode_prepared(model, v, config, decode, device, au_names)]

@@ -39,7 +39,8 @@ def fit_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVideo]
               node_names: list[str], config: ExperimentConfig, device: torch.device, seed: int, *,
               on_epoch: Callable[[dict[str, Any]], None] | None = None,
               state_path: str | os.PathLike | None = None,
-              durations_from: list[PreparedVideo] | None = None) -> FittedModel:
+              durations_from: list[PreparedVideo] | None = None,
+              node_mask: np.ndarray | None = None) -> FittedModel:
     """Train one spotter and make its decoding settings.
 
     Args:
@@ -55,12 +56,13 @@ def fit_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVideo]
         state_path: resumable training state (see `train_model`).
         durations_from: videos whose labels set the decoding duration bounds (default: training and
             validation videos; the optimistic protocol leaves its test videos out).
+        node_mask: ``[K]`` 1 for AUs the model may use (the graph's AU selection), default all.
     """
     seen = train_videos + val_videos if durations_from is None else durations_from
     decode = fit_durations([iv for v in seen for iv in v.labels], {v.video: v.source_fps for v in seen},
                            config.decode)
     result = train_model(train_videos, val_videos, adjacency, node_names, config, decode, device, seed,
-                         on_epoch=on_epoch, state_path=state_path)
+                         on_epoch=on_epoch, state_path=state_path, node_mask=node_mask)
     for kind, thr in result.thresholds.items():
         setattr(decode, kind, replace(decode.for_type(kind), threshold=float(thr)))
     return FittedModel(result=result, decode=decode)

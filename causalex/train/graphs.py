@@ -59,8 +59,9 @@ def restrict_graph(graph: AUGraph, au_names: list[str]) -> AUGraph:
     adjacency = graph.adjacency_for(au_names)
     keep = set(au_names)
     edges = [e for e in graph.edges if e.source in keep and e.target in keep]
+    selection = {a: d for a, d in graph.selection.items() if a in keep}
     return AUGraph(nodes=list(au_names), edges=edges, adjacency=adjacency, provenance=dict(graph.provenance),
-                   name=graph.name)
+                   name=graph.name, selection=selection)
 
 
 def videos_seen_by_graph(graph: AUGraph, series: list[AUSeries]) -> list[str]:

@@ -135,7 +135,7 @@ class WeightAverage:
 def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVideo], adjacency: np.ndarray,
                 node_names: list[str], config: ExperimentConfig, decode: DecodeConfig, device: torch.device,
                 seed: int, on_epoch: Callable[[dict[str, Any]], None] | None = None,
-                state_path: str | os.PathLike | None = None) -> TrainResult:
+                state_path: str | os.PathLike | None = None, node_mask: np.ndarray | None = None) -> TrainResult:
     """Fit one model and select its epoch and thresholds on ``val_videos``.
 
     Args:
@@ -154,7 +154,7 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
     if opt_cfg.threads > 0:
         torch.set_num_threads(opt_cfg.threads)
     seed_everything(seed)
-    model = build_model(config.model, adjacency).to(device)
+    model = build_model(config.model, adjacency, node_mask).to(device)
     rng = np.random.default_rng(seed)
     sampler = WindowSampler(train_videos, config.data, rng)
     optimizer = torch.optim.AdamW(model.parameters(), lr=opt_cfg.lr, weight_decay=opt_cfg.weight_decay)
@@ -169,7 +169,7 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
     total_steps = steps_per_epoch * opt_cfg.epochs
     warmup = int(opt_cfg.warmup_epochs * steps_per_epoch)
     average = WeightAverage(model, opt_cfg.ema_decay)
-    evaluated = build_model(config.model, adjacency).to(device)  # holds the averaged weights for validation
+    evaluated = build_model(config.model, adjacency, node_mask).to(device)  # holds the averaged weights for validation
 
     start_epoch, step, history = 0, 0, []
     best: dict[str, Any] = {"score": -1.0, "f1": None, "epoch": 0, "state": None, "thresholds": None}

@@ -33,8 +33,9 @@ def _parse_discovery(policy: str | None, background: str | None, graph_cfg) -> t
     from causalex.discover.pipeline import BACKGROUNDS
     from causalex.errors import InputError
 
-    policy = graph_cfg.policy if policy is None else policy
-    background = graph_cfg.background if background is None else background
+    resolved = graph_cfg.discovery_config()  # the config's values, or the method's defaults where unset
+    policy = resolved.policy if policy is None else policy
+    background = resolved.background if background is None else background
     for option, value, valid in (("--policy", policy, POLICIES), ("--background", background, BACKGROUNDS)):
         if value not in valid:
             raise InputError(f"{option}: unknown choice {value!r}; valid: {', '.join(valid)}")
@@ -112,6 +113,10 @@ def register(app: typer.Typer) -> None:
         reliance: str = typer.Option("both", "--reliance", help="Where to measure AU reliance (F1 lost with one "
                                                                "AU removed at test time): both, in-domain, "
                                                                "cross-domain or none."),
+        target_context: bool = typer.Option(True, "--target-context/--no-target-context",
+                                            help="The causal variant's discovery also reads B's AU series (never its "
+                                                 "labels) as a second corpus: links and AUs that hold in A only are "
+                                                 "left out of the model."),
         exclude_aus: Optional[str] = typer.Option(None, "--exclude-aus",
                                                   help="Comma-separated AUs left out of the study (e.g. the bias "
                                                        "AUs an earlier report's reliance table found)."),
@@ -158,7 +163,8 @@ def register(app: typer.Typer) -> None:
         study_cfg = StudyConfig(variants=variants, seeds=tuple(range(seed, seed + seeds)), folds=folds,
                                 reliance=_parse_reliance(reliance),
                                 reliance_aus=comma_list(reliance_aus) if reliance_aus else None,
-                                exclude_aus=comma_list(exclude_aus), discovery=exp.graph.discovery_config())
+                                exclude_aus=comma_list(exclude_aus), discovery=exp.graph.discovery_config(),
+                                target_context=target_context)
         sources = (CorpusSource(train.name or str(train), str(train), str(train_labels), fps),
                    CorpusSource(test.name or str(test), str(test), str(test_labels), fps))
         if sources[0].name == sources[1].name:

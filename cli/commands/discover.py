@@ -33,7 +33,17 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(..., "-o", "--output", help="Graph JSON to write; with --per subject/type a "
                                                                  "folder that gets one <group>.json per group."),
         engine: str = typer.Option("fast", "--engine", help="fast (batched, ours) or causal-learn (reference)."),
-        method: str = typer.Option("fci", "--method", help="fci (PAG, flags latent common causes) or pc (CPDAG)."),
+        method: str = typer.Option("timeseries", "--method",
+                                   help="timeseries (lagged tests on each AU's own past and its candidate parents' "
+                                        "past, AU selection), fci (PAG over frames) or pc (CPDAG)."),
+        max_lag: float = typer.Option(0.3, "--max-lag", help="timeseries: longest lag tested, in seconds (at each "
+                                                             "series' own frame rate)."),
+        min_effect: float = typer.Option(0.03, "--min-effect",
+                                         help="timeseries: smallest |partial correlation| that counts as a link."),
+        context: Optional[List[Path]] = typer.Option(None, "--context",
+                                                     help="timeseries: another corpus (AU series file or folder; its "
+                                                          "labels are never read), repeatable. Links and AUs that hold "
+                                                          "in one corpus only are left out of the model."),
         alpha: float = typer.Option(0.001, "--alpha", help="Significance level of the CI tests."),
         depth: int = typer.Option(-1, "--depth", help="Largest conditioning set (-1: unlimited)."),
         bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap runs for edge stability (0: one run)."),
@@ -85,7 +95,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{output}: is a folder; -o must be a graph file (.json) unless --per subject/type")
         if per != "dataset" and output.exists() and not output.is_dir():
             raise InputError(f"{output}: with --per {per}, -o must be a folder (one graph per group)")
-        cfg = DiscoveryConfig(method=method, engine=engine, alpha=alpha, depth=depth, bootstrap=bootstrap,
+        cfg = DiscoveryConfig(method=method, engine=engine, max_lag_s=max_lag, min_effect=min_effect, alpha=alpha, depth=depth, bootstrap=bootstrap,
                               resample=resample, threshold=threshold, policy=policy, background=background, seed=seed,
                               workers=workers, device=device,
                               sampling=SamplingOptions(inside_expressions=inside_expressions, margin_s=margin,
@@ -102,6 +112,12 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--aus {aus!r} names no AU (give e.g. --aus AU01,AU02,AU04)")
         start = time.perf_counter()
         corpus = load_series_inputs(series, fps=fps)
+        contexts = {}
+        for path in context or []:
+            name = path.name or str(path)
+            if name in contexts:
+                name = str(path)
+            contexts[name] = load_series_inputs([path], fps=fps)
         intervals = None
         if labels is not None:
             labels_doc = read_labels_file(labels)
@@ -112,8 +128,10 @@ def register(app: typer.Typer) -> None:
             "--inside-expressions": inside_expressions, "--margin": margin, "--stride": stride,
             "--max-samples": max_samples,
             "--features": features, "--lag": lag, "--center": center, "--per": per, "--background": background,
-            "--aus": aus, "--fps": fps, "--seed": seed})
-        graphs, skipped = discover_graphs(corpus, intervals, cfg, per, au_names=au_names, command=command)
+            "--aus": aus, "--fps": fps, "--seed": seed, "--max-lag": max_lag, "--min-effect": min_effect})
+        command += "".join(f" --context {shlex.quote(str(p))}" for p in context or [])
+        graphs, skipped = discover_graphs(corpus, intervals, cfg, per, au_names=au_names, command=command,
+                                          contexts=contexts or None)
         if per == "dataset":
             targets = {output: graphs["all"]}
         else:
@@ -128,6 +146,14 @@ def register(app: typer.Typer) -> None:
         for path, graph in targets.items():
             info(f"wrote {path}: {len(graph.edges)} PAG edges, {len(graph.kept_edges())} kept "
                  f"(policy {policy}), {graph.provenance['n_samples']} frames")
+            if graph.selection:
+                off = graph.deselected()
+                why = ", ".join(f"{a} ({graph.selection[a]['reason']})" for a in off)
+                info(f"AU selection: {len(graph.nodes) - len(off)} of {len(graph.nodes)} AUs used"
+                     + (f"; left out: {why}" if off else ""))
+                if graph.provenance.get("selection_contexts", 1) < 2:
+                    info("note: one corpus only: a bias that reaches one AU before another looks like a mechanism "
+                         "link; give another corpus with --context to test which links hold across corpora")
         for group, why in skipped.items():
             info(f"skipped group {group}: {why}")
         info(f"done in {elapsed:.1f} s")

@@ -1,0 +1,222 @@
+"""From AU series (one labelled corpus, optionally other corpora as contexts) to a time-series AU graph.
+
+`timeseries_graph` runs `causalex.discover.timeseries` on the pooled corpora (each corpus a context),
+re-tests every link per context (`link_invariance`), applies the debiasing policy to the PAG edges and
+the AU selection rule (`causalex.discover.selection`). Context corpora contribute AU series only: their
+labels are never read, so the common case of a labelled public corpus plus one's own unlabelled
+recordings (or the test corpus of a bias study) is covered without leakage.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from causalex.discover.background import BackgroundKnowledge
+from causalex.discover.debias import debias_edges
+from causalex.discover.lag_moments import LagMoments, lag_frames, lag_moments
+from causalex.discover.pag import ARROW, MARK_NAME, NO_EDGE, TAIL
+from causalex.discover.selection import masked_adjacency, select_aus
+from causalex.discover.stability import consensus_edges
+from causalex.discover.timeseries import TimeSeriesOptions, TimeSeriesResult, discover_timeseries, link_invariance
+from causalex.errors import InputError, input_error
+from causalex.graph import GraphEdge, reverse_kind
+from causalex.series import AUSeries
+
+log = logging.getLogger(__name__)
+
+MAIN_CONTEXT = "main"
+MIN_SD = 1e-6  # an AU whose sd over the rows is below this is constant
+DUPLICATE_R = 1.0 - 1e-9  # |r| above this: the AU is an exact copy of another
+
+
+def _check_contexts(series: list[AUSeries], contexts: dict[str, list[AUSeries]], names: list[str]) -> None:
+    """Every context corpus must be non-empty and have the AUs of the main corpus."""
+    for name, members in contexts.items():
+        if name == MAIN_CONTEXT:
+            raise InputError(f"context name {MAIN_CONTEXT!r} is reserved for the labelled corpus")
+        if not members:
+            raise InputError(f"context corpus {name!r} has no AU series")
+        for s in members:
+            missing = [a for a in names if a not in s.au_names]
+            if missing:
+                raise input_error(s.meta.get("file", s.video), f"context corpus {name!r} lacks AU(s) "
+                                  f"{', '.join(missing)} of the labelled corpus; give series with the same AUs "
+                                  "(or choose the AUs with --aus)")
+
+
+def _usable_rows(series: list[AUSeries], opts: TimeSeriesOptions) -> list[str]:
+    """Videos too short for the lag window (they give no rows), for the error message and a warning."""
+    short = []
+    for s in series:
+        top = int(lag_frames(s.fps, opts.step_s, 2 * opts.n_lags)[-1])
+        if s.n_frames <= top + 1:
+            short.append(s.video)
+    return short
+
+
+def min_rows(opts: TimeSeriesOptions) -> int:
+    """Fewest usable rows per corpus: four per value in the largest conditioning set (own lags, parents, the
+    cause's past)."""
+    return 4 * (3 * opts.n_lags + opts.max_parents) + 10
+
+
+def degenerate_aus(moments: LagMoments) -> dict[str, str]:
+    """AUs that cannot enter the tests: constant over the rows, or an exact copy of an earlier AU."""
+    k = moments.k
+    cov = moments.cov[:k, :k]
+    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+    out: dict[str, str] = {}
+    kept: list[int] = []
+    for a in range(k):
+        if sd[a] < MIN_SD:
+            out[moments.au_names[a]] = "constant in the usable frames"
+            continue
+        for b in kept:
+            if abs(cov[a, b]) / (sd[a] * sd[b]) > DUPLICATE_R:
+                out[moments.au_names[a]] = f"duplicate of {moments.au_names[b]}"
+                break
+        else:
+            kept.append(a)
+    return out
+
+
+def _check_rows(moments: LagMoments, names: list[str], every: list[AUSeries], opts: TimeSeriesOptions) -> None:
+    """Refuse a corpus or context with too few usable rows (one line saying why and what to change)."""
+    short = _usable_rows(every, opts)
+    need = min_rows(opts)
+    for g, name in enumerate(names):
+        n = moments.group_n.get(g, 0)
+        if n < need:
+            window = 2 * opts.n_lags * opts.step_s
+            raise InputError(f"{'the corpus' if g == 0 else f'context corpus {name!r}'} gives {n} usable frame(s) "
+                             f"for time-series discovery, need at least {need}: every row needs {window:.2f} s of "
+                             f"valid frames before it (twice --max-lag {opts.max_lag_s:g} s); {len(short)} video(s) "
+                             "are shorter than that; lower --max-lag or give longer or more videos")
+    if short:
+        log.warning("%d video(s) shorter than the %.2f s lag window give no rows (e.g. %s)", len(short),
+                    2 * opts.n_lags * opts.step_s, short[0])
+
+
+def _edges(names: list[str], result: TimeSeriesResult, invariance: dict, context_names: list[str],
+           step_s: float) -> tuple[list[GraphEdge], set[frozenset[str]]]:
+    """PAG edges of one result with their lag and per-context strength, and the corpus-specific pairs."""
+    edges, specific = [], set()
+    m = result.pag.marks
+    for (i, j), ev in result.evidence.items():
+        if m[i, j] == NO_EDGE:
+            continue
+        fwd = m[i, j] == ARROW and m[j, i] == TAIL
+        back = m[j, i] == ARROW and m[i, j] == TAIL
+        lag = ev.forward_lag if fwd else ev.backward_lag if back else max(ev.forward_lag, ev.backward_lag)
+        inv = invariance.get((i, j))
+        strengths = {context_names[g]: v for g, v in inv.strengths.items()} if inv else {}
+        edges.append(GraphEdge(names[i], names[j], MARK_NAME[int(m[j, i])], MARK_NAME[int(m[i, j])],
+                               lag_s=round(lag * step_s, 4), context_strength=strengths))
+        if inv is not None and inv.specific:
+            specific.add(frozenset((names[i], names[j])))
+    return edges, specific
+
+
+def _bootstrap(moments: LagMoments, opts: TimeSeriesOptions, runs: int, seed: int, full: list[GraphEdge],
+               names: list[str]) -> list[GraphEdge]:
+    """Edges of the full-data run with stability and majority marks over ``runs`` draws of group-0 units."""
+    rng = np.random.default_rng(seed)
+    mine = sorted(u for u in moments.unit_sums if u[0] == 0)
+    others = {u: 1 for u in moments.unit_sums if u[0] != 0}
+    pags = []
+    for _ in range(runs):
+        draws = rng.multinomial(len(mine), np.full(len(mine), 1.0 / len(mine)))
+        sample = moments.resampled({**others, **{u: int(c) for u, c in zip(mine, draws)}})
+        if sample.group_n.get(0, 0) < min_rows(opts):
+            continue
+        pags.append(discover_timeseries(sample, opts).pag)
+    if not pags:
+        raise InputError("no bootstrap draw had enough usable frames; use fewer --bootstrap units or --bootstrap 0")
+    found = {frozenset((e.source, e.target)): e for e in consensus_edges(pags, names)}
+    out = []
+    for e in full:
+        c = found.get(frozenset((e.source, e.target)))
+        if c is None:
+            out.append(replace(e, stability=0.0, mark_stability={}))
+            continue
+        same_way = c.source == e.source
+        marks = (c.source_mark, c.target_mark) if same_way else (c.target_mark, c.source_mark)
+        freq = c.mark_stability if same_way else {reverse_kind(k): v for k, v in c.mark_stability.items()}
+        out.append(replace(e, source_mark=marks[0], target_mark=marks[1], stability=c.stability,
+                           mark_stability=freq))
+    return out
+
+
+def timeseries_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesOptions, policy: str,
+                     background: BackgroundKnowledge | None, contexts: dict[str, list[AUSeries]] | None = None, *,
+                     rows: list[np.ndarray | None] | None = None, units: list[int] | None = None,
+                     bootstrap: int = 0, threshold: float = 0.5, seed: int = 0
+                     ) -> tuple[list[GraphEdge], np.ndarray, dict[str, dict[str, Any]], dict[str, Any]]:
+    """Discover the AU graph of ``series`` with time-series tests; contexts are other corpora (unlabelled).
+
+    Args:
+        series: the corpus (AU columns ``names``, see `causalex.discover.sampling.align_au_names`).
+        names: the AUs (graph nodes).
+        opts: time-series settings.
+        policy: debiasing policy of `causalex.discover.debias`.
+        background: forbidden / required edges.
+        contexts: ``{name: series}`` of other corpora (AU series only).
+        rows: per series of ``series``, ``[T]`` bool frames allowed as a row's present (None: all).
+        units: per series of ``series``, its bootstrap unit (subject) index.
+        bootstrap: bootstrap draws over ``units`` (0: none, every stability 1).
+        threshold: minimum stability of a kept edge (with ``bootstrap``).
+        seed: seed of the draws.
+
+    Returns:
+        (edges, adjacency ``[K, K]``, selection, provenance fields).
+
+    Raises:
+        InputError: a context without series or lacking AUs; too few usable frames (a lag window longer
+            than the videos); fewer than 2 AUs that vary.
+    """
+    contexts = dict(contexts or {})
+    _check_contexts(series, contexts, names)
+    every = [s if s.au_names == names else s.select(names) for s in series]
+    groups = [0] * len(every)
+    unit_ids = list(units) if units is not None else [0] * len(every)
+    row_masks = list(rows) if rows is not None else [None] * len(every)
+    context_names = [MAIN_CONTEXT] + list(contexts)
+    for g, name in enumerate(contexts, 1):
+        members = [s if s.au_names == names else s.select(names) for s in contexts[name]]
+        every += members
+        groups += [g] * len(members)
+        unit_ids += list(range(len(members)))
+        row_masks += [None] * len(members)
+    moments = lag_moments(every, 2 * opts.n_lags, opts.step_s, groups, unit_ids if bootstrap else None, row_masks)
+    _check_rows(moments, context_names, every, opts)
+    dropped = degenerate_aus(moments)
+    for au, why in dropped.items():
+        log.warning("%s left out of discovery (%s); it stays an isolated node", au, why)
+    tested = [a for a in names if a not in dropped]
+    if len(tested) < 2:
+        raise InputError(f"fewer than 2 AUs vary ({', '.join(tested) or 'none'}); nothing to discover")
+    moments = moments.subset([names.index(a) for a in tested])
+    result = discover_timeseries(moments, opts)
+    invariance = link_invariance(moments, result, opts)
+    edges, specific = _edges(tested, result, invariance, context_names, opts.step_s)
+    if bootstrap:
+        edges = _bootstrap(moments, opts, bootstrap, seed, edges, tested)
+    edges, adjacency = debias_edges(names, edges, policy, threshold if bootstrap else 0.0, background)
+    selection, edges = select_aus(names, tested, edges, specific, len(context_names))
+    adjacency = masked_adjacency(names, adjacency, selection)
+    for e in edges:
+        if not e.kept:
+            a, b = names.index(e.source), names.index(e.target)
+            adjacency[a, b] = adjacency[b, a] = 0
+    prov = {"n_samples": int(moments.n), "contexts": {name: {"videos": sum(1 for g in groups if g == k),
+                                                            "rows": int(moments.group_n.get(k, 0))}
+                                                     for k, name in enumerate(context_names)},
+            "selection_contexts": len(context_names), "tested_aus": tested, "dropped_aus": dropped,
+            "timeseries": {**result.meta}, "corpus_specific_links": sorted("-".join(sorted(p)) for p in specific)}
+    log.info("time-series graph: %d links (%d corpus-specific), %d AUs not selected over %d context(s)", len(edges),
+             len(specific), sum(not d["selected"] for d in selection.values()), len(context_names))
+    return edges, adjacency, selection, prov
