@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from causalex.labels import read_labels_csv
@@ -49,14 +50,49 @@ def test_negative_bias_and_foreign_folder_exit_2(tmp_path):
     assert (tmp_path / "mine.txt").read_text() == "keep me"
 
 
-def test_preset_help_of_simulate_and_demo_lists_every_preset():
+def _listed_presets() -> str:
     from causalex.simulate import PRESETS
 
     names = list(PRESETS)
-    listed = ", ".join(names[:-1]) + f" or {names[-1]}"
-    for command, text in (("simulate", listed), ("demo", listed.replace("demo", "demo (default)"))):
-        result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "400"})
-        assert text in " ".join(result.output.split()), command
+    return ", ".join(names[:-1]) + f" or {names[-1]}"
+
+
+def _help(command: str) -> str:
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "400"})
+    return " ".join(result.output.split())
+
+
+def test_preset_help_of_simulate_lists_every_preset():
+    assert _listed_presets() in _help("simulate")
+
+
+def test_preset_help_of_demo_lists_every_preset():
+    assert _listed_presets().replace("demo", "demo (default)") in _help("demo")
+
+
+def test_simulate_random_mechanism_is_shared_by_a_family(tmp_path):
+    docs = []
+    for preset, seed in (("family-a", 0), ("family-b", 1)):
+        out = tmp_path / preset
+        result = runner.invoke(app, ["simulate", "-o", str(out), "--preset", preset, "--seed", str(seed),
+                                     "--mechanism", "random", "--mechanism-seed", "3"])
+        assert result.exit_code == 0, result.output
+        assert "mechanism" in result.output and "random seed 3" in result.output
+        docs.append(json.loads((out / "corpus.json").read_text()))
+    assert docs[0]["mechanism"] == docs[1]["mechanism"] and docs[0]["mechanism"]["seed"] == 3
+    assert docs[0]["bias"]["aus"] != docs[1]["bias"]["aus"]
+    truth = json.loads((tmp_path / "family-a" / "true_graph.json").read_text())
+    assert truth["provenance"]["mechanism_name"] == "random"
+
+
+def test_bad_mechanism_options_exit_2_with_one_line(tmp_path):
+    for args, words in ((["--mechanism", "causal"], ("--mechanism", "default, random", "causal")),
+                        (["--mechanism", "random", "--mechanism-seed", "-1"], ("--mechanism-seed", ">= 0"))):
+        result = runner.invoke(app, ["simulate", "-o", str(tmp_path / "c"), "--preset", "tiny", *args])
+        assert result.exit_code == 2
+        lines = [ln for ln in result.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and all(w in lines[0] for w in words), result.output
+        assert not (tmp_path / "c").exists()
 
 
 def test_a_refused_output_costs_no_simulation(tmp_path, monkeypatch):

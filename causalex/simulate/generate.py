@@ -26,9 +26,10 @@ from causalex.graph import AUGraph
 from causalex.labels import Interval, write_labels_csv
 from causalex.readers.openface import write_openface_csv
 from causalex.series import AUSeries
-from causalex.simulate.mechanism import true_graph
+from causalex.simulate.mechanism import MechanismSpec, true_graph
 from causalex.simulate.plan import draw_subjects, plan_corpus
-from causalex.simulate.presets import SimPreset, get_preset
+from causalex.simulate.presets import BiasSpec, SimPreset, get_preset
+from causalex.simulate.random_mechanism import resolve_mechanism
 from causalex.simulate.signals import synthesize_video
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,9 @@ class SimulatedCorpus:
     Attributes:
         series: one `AUSeries` per video (``values: [T, 17]``, OpenFace scale).
         labels: every expression, sorted by video and onset.
-        true_graph: the true lagged AU mechanism (``-->`` kept) and the bias latent (``<->`` dropped).
-        summary: counts, durations, fps, masked fraction, bias and the preset's targets.
-        preset: the preset (with overrides applied) that made it.
+        true_graph: the true lagged AU mechanism (``-->`` kept) and the bias and speech latents (``<->`` dropped).
+        summary: counts, durations, fps, masked fraction, bias, mechanism, speech and the preset's targets.
+        preset: the preset (with overrides and the mechanism used applied) that made it.
     """
 
     series: list[AUSeries]
@@ -57,26 +58,38 @@ class SimulatedCorpus:
     preset: SimPreset
 
 
-def generate_corpus(preset: str = "small", bias: float | None = None, seed: int = 0,
-                    on_video: Callable[[int, int], None] | None = None, **overrides: Any) -> SimulatedCorpus:
+def generate_corpus(preset: str = "small", bias: float | BiasSpec | None = None, seed: int = 0,
+                    on_video: Callable[[int, int], None] | None = None, mechanism: str | MechanismSpec = "default",
+                    mechanism_seed: int | None = None, **overrides: Any) -> SimulatedCorpus:
     """Simulate a biased corpus with a known AU causal mechanism.
 
     Args:
-        preset: preset name (``tiny``, ``small``, ``casme2``, ``samm``).
-        bias: strength of the preset's bias latent (0 = none); None keeps the preset's default.
+        preset: preset name (see `PRESETS`: ``tiny``, ``small``, ``demo``, ``casme2``, ``samm``,
+            ``family-a``/``-b``/``-c``/``-hf``, ``sparse``).
+        bias: strength of the preset's bias latent (0 = none); None keeps the preset's default; a
+            `BiasSpec` replaces the preset's bias (with its own strength).
         seed: random seed (>= 0); the same seed gives the same corpus.
         on_video: called as ``on_video(done, total)`` after each video (progress reporting).
+        mechanism: ``"default"`` (the preset's own mechanism), ``"random"`` (a random mechanism drawn from
+            ``mechanism_seed``, the same for every preset of one family) or a `MechanismSpec`.
+        mechanism_seed: seed of the random mechanism (None: ``seed``).
         **overrides: preset fields to replace, e.g. ``n_videos=3``.
 
     Raises:
-        InputError: unknown preset or field, negative bias or seed.
+        InputError: unknown preset, field or mechanism; negative bias or seed; a bias on mechanism AUs
+            that the preset does not allow.
     """
+    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+        raise InputError(f"seed must be a whole number >= 0, got {seed}")
+    if isinstance(bias, BiasSpec):
+        overrides, bias = {**overrides, "bias": bias}, None
     spec = get_preset(preset, **overrides)
+    mech = resolve_mechanism(mechanism, spec, mechanism_seed, int(seed))
+    if mech is not spec.mechanism:
+        spec = get_preset(preset, **{**overrides, "mechanism": mech})
     strength = spec.bias.strength if bias is None else float(bias)
     if not (math.isfinite(strength) and strength >= 0):
         raise InputError(f"bias strength must be a number >= 0, got {bias}")
-    if int(seed) != seed or seed < 0:
-        raise InputError(f"seed must be a whole number >= 0, got {seed}")
     plan_seed, video_seed = np.random.SeedSequence(int(seed)).spawn(2)
     plan_rng = np.random.default_rng(plan_seed)
     subjects = draw_subjects(spec, plan_rng)
@@ -89,8 +102,10 @@ def generate_corpus(preset: str = "small", bias: float | None = None, seed: int 
             on_video(i + 1, len(plans))
     labels = [e.interval for p in plans for e in p.expressions]
     summary = corpus_summary(series, labels, spec, strength, int(seed))
-    graph = true_graph(spec.bias.aus, strength, {"preset": spec.name, "seed": int(seed),
-                                                 "bias": summary["bias"]})
+    speech = tuple(spec.speech_aus) if spec.speech_per_min > 0 else ()
+    graph = true_graph(spec.bias.aus, strength, {"preset": spec.name, "seed": int(seed), "bias": summary["bias"],
+                                                 "speech": summary["speech"]},
+                       mechanism=spec.mechanism, speech_aus=speech, fps=spec.fps)
     log.info("simulated %d videos (%d frames), %d macro / %d micro", len(series), summary["frames"],
              summary["macro"], summary["micro"])
     return SimulatedCorpus(series=series, labels=labels, true_graph=graph, summary=summary, preset=spec)
@@ -98,7 +113,8 @@ def generate_corpus(preset: str = "small", bias: float | None = None, seed: int 
 
 def corpus_summary(series: list[AUSeries], labels: list[Interval], preset: SimPreset, bias_strength: float,
                    seed: int) -> dict[str, Any]:
-    """Counts, durations (s), fps and masked fraction of a corpus, with the preset's targets."""
+    """Counts, durations (s), fps and masked fraction of a corpus, with the preset's targets, its bias (AUs,
+    weights, per-AU delays), mechanism and speech latent (the truth, for scoring only)."""
     fps = {s.video: s.fps for s in series}
     frames = sum(s.n_frames for s in series)
 
@@ -107,12 +123,17 @@ def corpus_summary(series: list[AUSeries], labels: list[Interval], preset: SimPr
         return round(float(np.mean(d)), 4) if d else 0.0
 
     durations = [s.duration_s for s in series]
+    talking = preset.speech_per_min > 0
     return {
         "generator": f"causalex.simulate {causalex.__version__}",
         "preset": preset.name,
         "seed": seed,
         "bias": {"strength": bias_strength, "aus": list(preset.bias.aus), "weights": list(preset.bias.weights),
-                 "story": preset.bias.story},
+                 "story": preset.bias.story, "delays_s": list(preset.bias.delays()),
+                 "on_mechanism": preset.bias.on_mechanism},
+        "mechanism": preset.mechanism.to_json(),
+        "speech": {"per_min": preset.speech_per_min, "aus": list(preset.speech_aus) if talking else [],
+                   "weights": list(preset.speech_weights) if talking else []},
         "subjects": len({s.subject for s in series}),
         "videos": len(series),
         "fps": float(np.mean(list(fps.values()))) if series else 0.0,
@@ -187,10 +208,11 @@ def write_corpus(corpus: SimulatedCorpus, out_dir: str | os.PathLike,
     return out
 
 
-def simulate_corpus(out_dir: str | os.PathLike, preset: str = "small", bias: float | None = None,
-                    seed: int = 0) -> dict[str, Any]:
+def simulate_corpus(out_dir: str | os.PathLike, preset: str = "small", bias: float | BiasSpec | None = None,
+                    seed: int = 0, mechanism: str | MechanismSpec = "default",
+                    mechanism_seed: int | None = None) -> dict[str, Any]:
     """Generate a corpus and write it to ``out_dir``; returns its summary (see `generate_corpus`)."""
     check_corpus_folder(out_dir)
-    corpus = generate_corpus(preset, bias=bias, seed=seed)
+    corpus = generate_corpus(preset, bias=bias, seed=seed, mechanism=mechanism, mechanism_seed=mechanism_seed)
     write_corpus(corpus, out_dir)
     return corpus.summary

@@ -15,8 +15,8 @@ import numpy as np
 
 from causalex.errors import InputError
 from causalex.labels import Interval
-from causalex.simulate.mechanism import AU_NAMES, EMOTION_PATTERNS
-from causalex.simulate.presets import EMOTIONS, SimPreset
+from causalex.simulate.mechanism import AU_NAMES, EMOTIONS
+from causalex.simulate.presets import SimPreset
 
 MICRO_MIN_S = 0.17  # shortest micro-expression
 
@@ -159,14 +159,17 @@ def plan_corpus(preset: SimPreset, subjects: list[SubjectTraits], rng: np.random
         free[v] -= n + gap
         placed[v].append((n, kind))
     traits = {t.subject: t for t in subjects}
+    patterns = preset.mechanism.patterns
     for plan, items in zip(videos, placed):
-        plan.expressions = _place(plan, items, gap, preset, traits[plan.subject], rng)
+        plan.expressions = _place(plan, items, gap, preset, traits[plan.subject], patterns, rng)
     return videos
 
 
 def _place(plan: VideoPlan, items: list[tuple[int, str]], gap: int, preset: SimPreset, traits: SubjectTraits,
-           rng: np.random.Generator) -> list[PlannedExpression]:
-    """Non-overlapping positions for ``items`` (length, kind) in one video, at least ``gap`` apart."""
+           emotion_patterns: dict[str, tuple[dict[str, float], ...]], rng: np.random.Generator
+           ) -> list[PlannedExpression]:
+    """Non-overlapping positions for ``items`` (length, kind) in one video, at least ``gap`` apart; each
+    expression's root AUs come from one of its emotion's ``emotion_patterns``."""
     if not items:
         return []
     order = rng.permutation(len(items))
@@ -179,7 +182,7 @@ def _place(plan: VideoPlan, items: list[tuple[int, str]], gap: int, preset: SimP
         onset = cursor + int(e)
         apex = onset + int(round(rng.uniform(0.3, 0.6) * (n - 1)))
         emotion = EMOTIONS[int(rng.choice(len(EMOTIONS), p=preset.emotion_probs))]
-        patterns = EMOTION_PATTERNS[emotion]
+        patterns = emotion_patterns[emotion]
         roots = {au: w * float(rng.uniform(0.75, 1.25)) for au, w in patterns[int(rng.integers(len(patterns)))].items()}
         lo, hi = preset.macro_amplitude if kind == "macro" else preset.micro_amplitude
         iv = Interval(video=plan.video, onset=onset, apex=apex, offset=onset + n - 1, type=kind, emotion=emotion,

@@ -4,13 +4,16 @@ Layers, in order (all time constants in seconds, so the same preset works at any
 1. muscle activation ``[T, K]``: expressions drive their root AUs, unlabelled gestures (mouth
    opening, swallowing, ...) and twitches drive other AUs, and every AU gets slow wander and fast
    innovation noise;
-2. the lagged causal mechanism spreads activation from cause to effect AUs;
-3. the bias latent adds a bump around (most) expressions on the preset's bias AUs;
+2. the bias latent adds a bump around (most) expressions on the preset's bias AUs (each after its own
+   delay), and the speech latent (unlabelled talking episodes, a syllable rhythm of a few Hz) moves the
+   mouth AUs together; both act on muscle activation, so the mechanism spreads them too;
+3. the preset's lagged causal mechanism spreads activation from cause to effect AUs;
 4. blinks (AU45 bursts), head-pose drift and movements leaking into every AU estimate, autocorrelated
    sensor noise, clipping to OpenFace's 0-5 range and 2-decimal rounding;
 5. tracking failures: short runs of masked frames (zero-filled, as OpenFace writes them).
 
-Each layer draws from its own random stream, so changing the bias strength changes only layer 3.
+Each layer draws from its own random stream, so changing the bias strength changes only the bias
+latent's share of the signal (and, through the mechanism, of its effects).
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ import numpy as np
 from scipy.signal import lfilter
 
 from causalex.series import AUSeries
-from causalex.simulate.mechanism import AU_INDEX, AU_NAMES, BLINK_AU, EXPRESSION_ROOTS, GESTURES, apply_mechanism
+from causalex.simulate.mechanism import AU_INDEX, AU_NAMES, BLINK_AU, add_lagged, apply_mechanism
 from causalex.simulate.plan import SubjectTraits, VideoPlan
 from causalex.simulate.presets import SimPreset
 
-STREAMS = ("twitch", "gesture", "wander", "bias", "blink", "head", "noise", "mask")
+STREAMS = ("twitch", "gesture", "wander", "bias", "blink", "head", "noise", "mask", "speech")  # append only
 MAX_INTENSITY = 5.0
 ROOT_TWITCH_SHARE = 0.15  # relative twitch rate of an expression's root AU (a twitch there mimics a micro)
 HEAD_MASK_PROB = 0.3  # chance that a head movement makes the tracker lose the face for a moment
@@ -99,6 +102,27 @@ def _bias_latent(rng: np.random.Generator, plan: VideoPlan, preset: SimPreset) -
     return latent
 
 
+def speech_latent(rng: np.random.Generator, n_frames: int, preset: SimPreset) -> np.ndarray:
+    """The speech latent of one video: Poisson talking episodes, each a train of syllable bumps.
+
+    An episode lasts ``preset.speech_s`` seconds at a syllable rate drawn from ``preset.speech_hz``
+    (each gap jittered by +-30%, a syllable a raised cosine over most of its gap, heights varying), with
+    a peak drive from ``preset.speech_amplitude``. Shapes: returns ``[T]`` (zero outside the episodes).
+    """
+    fps, latent = preset.fps, np.zeros(n_frames)
+    count = rng.poisson(preset.speech_per_min * n_frames / fps / 60.0)
+    starts, durations = rng.integers(0, n_frames, count), rng.uniform(*preset.speech_s, count)
+    rates, amplitudes = rng.uniform(*preset.speech_hz, count), rng.uniform(*preset.speech_amplitude, count)
+    for start, dur, rate, amp in zip(starts, durations, rates, amplitudes):
+        t, stop = float(start), start + dur * fps
+        while t < stop:
+            gap = fps / rate * rng.uniform(0.7, 1.3)
+            n = max(2, int(round(0.8 * gap)))
+            _add_bump(latent, int(t), max(1, n // 2), n - max(1, n // 2), float(amp * rng.uniform(0.4, 1.0)))
+            t += gap
+    return latent
+
+
 def _mask_runs(rng: np.random.Generator, t: int, fraction: float, run_s: float, fps: float,
                head_spans: list[tuple[int, int]]) -> np.ndarray:
     """Validity mask ``[T]`` with short runs of tracking failure (more likely during head movements)."""
@@ -131,28 +155,33 @@ def synthesize_video(plan: VideoPlan, traits: SubjectTraits, preset: SimPreset, 
         An `AUSeries` with ``values: [T, 17]`` (OpenFace scale, 2 decimals, zero where masked).
     """
     rng = dict(zip(STREAMS, (np.random.default_rng(s) for s in seed.spawn(len(STREAMS)))))
-    t, k, fps = plan.n_frames, len(AU_NAMES), preset.fps
+    t, k, fps, mech = plan.n_frames, len(AU_NAMES), preset.fps, preset.mechanism
     act = np.zeros((t, k))
     for expr in plan.expressions:  # 1. expressions drive their root AUs
         onset, apex, offset = expr.movement
         for au, weight in expr.roots.items():
             _add_bump(act[:, AU_INDEX[au]], onset, apex - onset + 1, offset - apex, expr.amplitude * weight)
     lo, hi = preset.gesture_amplitude
-    for au, weight in GESTURES.items():  # unlabelled gestures, as large and long as macro-expressions
-        _random_bumps(rng["gesture"], act[:, AU_INDEX[au]], preset.gesture_per_min / len(GESTURES),
+    gestures = mech.gesture_weights
+    for au, weight in gestures.items():  # unlabelled gestures, as large and long as macro-expressions
+        _random_bumps(rng["gesture"], act[:, AU_INDEX[au]], preset.gesture_per_min / len(gestures),
                       preset.gesture_s, (lo * weight, hi * weight), fps, apex_frac=0.4)
     blink = AU_INDEX[BLINK_AU]
-    share = np.array([0.0 if au == BLINK_AU else ROOT_TWITCH_SHARE if au in EXPRESSION_ROOTS else 1.0
-                      for au in AU_NAMES])
+    roots = mech.roots
+    share = np.array([0.0 if au == BLINK_AU else ROOT_TWITCH_SHARE if au in roots else 1.0 for au in AU_NAMES])
     for au in np.flatnonzero(share):  # non-expression twitches, rarely on the AUs that start expressions
         _random_bumps(rng["twitch"], act[:, au], preset.twitch_per_min * share[au] / share.sum(), preset.twitch_s,
                       preset.twitch_amplitude, fps)
     act += ar1(rng["wander"], t, k, preset.wander_sd, preset.wander_tau_s, fps)
     act += rng["wander"].normal(0.0, preset.innovation_sd, (t, k))
-    apply_mechanism(act, fps)  # 2. the lagged causal mechanism
-    latent = _bias_latent(rng["bias"], plan, preset)  # 3. the dataset's bias latent
-    for au, weight in zip(preset.bias.aus, preset.bias.weights):
-        act[:, AU_INDEX[au]] += bias_strength * weight * latent
+    latent = _bias_latent(rng["bias"], plan, preset)  # 2. the dataset's bias latent, each AU after its delay
+    for au, weight, delay in zip(preset.bias.aus, preset.bias.weights, preset.bias.delays()):
+        add_lagged(act[:, AU_INDEX[au]], latent, bias_strength * weight, delay * fps)
+    if preset.speech_per_min > 0:  # ... and the speech latent
+        talk = speech_latent(rng["speech"], t, preset)
+        for au, weight in zip(preset.speech_aus, preset.speech_weights):
+            act[:, AU_INDEX[au]] += weight * talk
+    apply_mechanism(act, fps, mech)  # 3. the lagged causal mechanism
     _random_bumps(rng["blink"], act[:, blink], traits.blink_per_min, preset.blink_s,  # 4. blinks, head, sensor
                   preset.blink_amplitude, fps, apex_frac=0.35)
     head = ar1(rng["head"], t, 1, preset.head_drift_sd, preset.head_drift_tau_s, fps)[:, 0]

@@ -81,7 +81,8 @@ def register(app: typer.Typer) -> None:
                                     help="Folder to write everything to (created; an earlier demo in it is "
                                          "replaced, any other non-empty folder is refused)."),
         preset: Optional[str] = typer.Option(None, "--preset", help="Simulator preset of both corpora: tiny, "
-                                                                    "small, demo (default), casme2 or samm."),
+                                                                    "small, demo (default), casme2, samm, family-a, "
+                                                                    "family-b, family-c, family-hf or sparse."),
         epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Training epochs of every model "
                                                                           "(default 12; 1 with --quick)."),
         seed: int = typer.Option(0, "--seed", min=0, help="Random seed: corpus A uses it, corpus B seed+1, "

@@ -10,6 +10,7 @@ import typer
 
 from causalex_cli.common import STATE, console, handle_errors, info, progress
 
+MECHANISM_CHOICES = ("default", "random")  # as causalex.simulate.MECHANISM_CHOICES (not imported: startup time)
 TOLERANCE = 0.10  # the summary marks simulated numbers within 10% of the preset targets
 
 # (label, summary key, target key, format)
@@ -40,7 +41,16 @@ def summary_table(summary: dict[str, Any]):
         table.add_row(label, fmt.format(value), fmt.format(target), "yes" if close else "[red]no[/]")
     table.add_row("masked (tracking failure)", f"{100 * summary['masked_fraction']:.1f}%", "1-3%", "")
     bias = summary["bias"]
-    table.add_row("bias latent", f"{bias['strength']:g} on {'+'.join(bias['aus'])}", "", "")
+    delays = bias.get("delays_s") or []
+    lag = f" (delays {'/'.join(f'{d:g}' for d in delays)} s)" if any(delays) else ""
+    table.add_row("bias latent", f"{bias['strength']:g} on {'+'.join(bias['aus']) or 'no AU'}{lag}", "", "")
+    mech = summary.get("mechanism")
+    if mech:
+        seed = f" seed {mech['seed']}" if mech.get("seed") is not None else ""
+        table.add_row("mechanism", f"{mech['name']}{seed}: {len(mech['edges'])} edges", "", "")
+    speech = summary.get("speech") or {}
+    if speech.get("per_min"):
+        table.add_row("speech latent", f"{speech['per_min']:g}/min on {'+'.join(speech['aus'])}", "", "")
     table.add_row("frames", f"{summary['frames']:,}", "", "")
     return table
 
@@ -53,28 +63,45 @@ def register(app: typer.Typer) -> None:
     def simulate(
         output: Path = typer.Option(..., "-o", "--output", help="Folder to write the corpus to (created; must be "
                                                                "empty or hold an earlier simulated corpus)."),
-        preset: str = typer.Option("small", "--preset", help="Corpus shape: tiny, small, demo, casme2 or samm."),
+        preset: str = typer.Option("small", "--preset", help="Corpus shape: tiny, small, demo, casme2, samm, "
+                                                             "family-a, family-b, family-c, family-hf or sparse."),
         bias: Optional[float] = typer.Option(None, "--bias", help="Strength of the dataset's bias latent "
                                                                   "(0 = none; default: the preset's)."),
         seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same bytes."),
+        mechanism: str = typer.Option("default", "--mechanism", help="True AU mechanism: default (the preset's, "
+                                                                     "FACS-like) or random (a random lagged DAG "
+                                                                     "with its own emotion patterns)."),
+        mechanism_seed: Optional[int] = typer.Option(None, "--mechanism-seed", help="Seed of the random mechanism "
+                                                     "(default: --seed); the presets of one family (family-a, -b, "
+                                                     "-c, -hf) get the same mechanism from the same seed."),
     ) -> None:
         """Simulate a biased corpus: OpenFace CSVs, labels.csv, true_graph.json and corpus.json.
 
         Presets casme2 and samm follow the published shape of CAS(ME)^2 and SAMM Long Videos.
 
+        The family-* presets share one mechanism and differ in bias (AUs, per-AU delays, strength, fps).
+
+        family-b's bias drives a mechanism AU, family-c's is weak; sparse: long videos, few expressions, speech.
+
         Emotions drive FACS-like AU patterns that spread along a lagged causal AU mechanism.
 
-        Blinks, gestures, head motion, sensor noise, tracking failures and a bias latent make it hard.
+        Blinks, gestures, speech, head motion, sensor noise, tracking failures and a bias latent make it hard.
 
-        Example: causalex simulate -o corpus/ --preset casme2 --seed 0
+        Example: causalex simulate -o corpus/ --preset family-a --mechanism random --mechanism-seed 3
         """
+        from causalex.errors import InputError
+
+        if mechanism not in MECHANISM_CHOICES:  # before the work (and the library import)
+            raise InputError(f"--mechanism must be one of {', '.join(MECHANISM_CHOICES)}, got {mechanism!r}")
+        if mechanism_seed is not None and mechanism_seed < 0:
+            raise InputError(f"--mechanism-seed must be >= 0, got {mechanism_seed}")
         from causalex.simulate import check_corpus_folder, generate_corpus, write_corpus
 
         check_corpus_folder(output)  # before the work
         start = time.perf_counter()
         with progress() as bar:
             task = bar.add_task(f"simulating {preset}", total=None)
-            corpus = generate_corpus(preset, bias=bias, seed=seed,
+            corpus = generate_corpus(preset, bias=bias, seed=seed, mechanism=mechanism, mechanism_seed=mechanism_seed,
                                      on_video=lambda done, total: bar.update(task, completed=done, total=total))
             task = bar.add_task("writing", total=len(corpus.series))
             write_corpus(corpus, output, on_file=lambda done, total: bar.update(task, completed=done))
