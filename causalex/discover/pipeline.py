@@ -24,7 +24,7 @@ from causalex.discover.debias import DEFAULT_POLICY, check_policy, debias_edges
 from causalex.discover.facs_prior import facs_background, facs_prior_graph
 from causalex.discover.lagged import fold_lagged, lagged_background
 from causalex.discover.sampling import (RESAMPLE_CHOICES, FrameSample, SamplingOptions, align_au_names,
-                                        collect_samples, expression_frames, group_series, subject_of)
+                                        collect_samples, group_series, subject_of)
 from causalex.discover.stability import bootstrap_pags, consensus_edges
 from causalex.errors import InputError
 from causalex.graph import AUGraph, empty_graph, full_graph
@@ -278,7 +278,7 @@ def _timeseries_graph(series: list[AUSeries], labels: list[Interval] | None, cfg
                       contexts: dict[str, list[AUSeries]] | None) -> AUGraph:
     """`discover_graph` for the ``timeseries`` method (`causalex.discover.ts_graph`)."""
     from causalex.discover.timeseries import TimeSeriesOptions
-    from causalex.discover.ts_graph import timeseries_graph
+    from causalex.discover.ts_graph import at_working_rate, timeseries_graph, working_rate_rows
 
     nodes = list(series[0].au_names)
     opts_s = cfg.sampling
@@ -286,7 +286,7 @@ def _timeseries_graph(series: list[AUSeries], labels: list[Interval] | None, cfg
     if opts_s.inside_expressions or opts_s.expression_type is not None:
         if not labels:
             raise InputError("keeping frames inside expressions needs labels (pass a labels CSV)")
-        rows = [expression_frames(s, labels, opts_s.margin_s, opts_s.expression_type) for s in series]
+        rows = True
     subjects_of = [subject_of(s, labels) for s in series]
     if cfg.bootstrap and cfg.resample == "subject" and all(x == s.video and not s.subject
                                                            for x, s in zip(subjects_of, series)):
@@ -299,6 +299,9 @@ def _timeseries_graph(series: list[AUSeries], labels: list[Interval] | None, cfg
         background.check_names(nodes)
         bk = _merge(bk, background)
     opts = TimeSeriesOptions(max_lag_s=cfg.max_lag_s, alpha=cfg.alpha, min_effect=cfg.min_effect)
+    working = at_working_rate(series, opts)
+    if rows:
+        rows = working_rate_rows(series, working, labels, opts_s.margin_s, opts_s.expression_type)
     if opts_s.features != "lagged" or opts_s.stride or opts_s.center != "none":
         log.info("the timeseries method uses every valid frame and its own lags: --features/--lag/--stride/"
                  "--center apply to fci/pc only")
@@ -306,7 +309,7 @@ def _timeseries_graph(series: list[AUSeries], labels: list[Interval] | None, cfg
     units = None if unit is None else ([subject_index[x] for x in subjects_of] if unit == "subject"
                                        else list(range(len(series))))
     edges, adjacency, selection, extra = timeseries_graph(
-        series, nodes, opts, cfg.policy, None if bk.is_empty() else bk, contexts, rows=rows, units=units,
+        working, nodes, opts, cfg.policy, None if bk.is_empty() else bk, contexts, rows=rows, units=units,
         bootstrap=cfg.bootstrap, threshold=cfg.threshold, seed=cfg.seed)
     subjects = sorted(subject_index)
     prov = {

@@ -15,9 +15,11 @@ mechanism acts the same way everywhere, a bias does not; Peters, Buehlmann and M
 2. An AU with corpus-specific links whose specific evidence outweighs its invariant evidence (sum of
    link strengths) is **not selected**: ``corpus-specific``. An AU with a real mechanism link as well
    as a biased one keeps its mechanism (it stays selected; only the biased link goes).
-3. An AU whose every link is ``<->`` is **not selected**: ``confounded`` (it moves with other AUs only
-   through a hidden common cause). With one corpus the reason says that a second corpus is needed to
-   tell a corpus's bias from a shared physiological cause.
+3. An AU whose every link is ``<->`` stays selected with the reason ``confounded`` (it moves with other
+   AUs only through a hidden common cause, or through a mechanism faster than one lag step): its links
+   are dropped, the AU is kept. With one corpus the reason says that a second corpus is needed to tell
+   a corpus's bias from a shared physiological cause; leaving the AU out on that evidence alone would drop
+   real mechanism AUs whose lags are shorter than a step.
 4. An AU with a kept time-ordered link is selected: ``mechanism``; any other AU is selected with
    ``no evidence`` (nothing says it is biased; leaving it out would only lose signal).
 5. Edges touching an AU that is not selected are dropped.
@@ -83,10 +85,11 @@ def select_aus(nodes: list[str], tested: list[str], edges: list[GraphEdge], spec
                                                           "in one corpus only"}
         elif kinds[a] and kinds[a] <= {"<->"}:
             others = sorted({e.target if e.source == a else e.source for e in edges if a in (e.source, e.target)})
-            note = ("" if n_contexts > 1 else "; with one corpus a corpus's bias cannot be told from a shared "
-                                              "cause: give a second corpus (--context)")
-            selection[a] = {"selected": False, "reason": f"confounded: linked to {', '.join(others)} only through a "
-                                                          f"hidden common cause (<->){note}"}
+            note = ("it holds in every corpus given" if n_contexts > 1 else
+                    "with one corpus a corpus's bias cannot be told from a shared cause: give a second corpus "
+                    "(--context)")
+            selection[a] = {"selected": True, "reason": f"confounded: linked to {', '.join(others)} only through a "
+                                                         f"hidden common cause (<->; edges dropped, the AU kept: {note})"}
         elif any(e.kept and e.kind in ("-->", "<--") and a in (e.source, e.target) for e in edges):
             selection[a] = {"selected": True, "reason": "mechanism: a time-ordered link that holds"
                                                         + (" in every corpus" if n_contexts > 1 else "")}

@@ -1,7 +1,8 @@
 """From AU series (one labelled corpus, optionally other corpora as contexts) to a time-series AU graph.
 
-`timeseries_graph` runs `causalex.discover.timeseries` on the pooled corpora (each corpus a context),
-re-tests every link per context (`link_invariance`), applies the debiasing policy to the PAG edges and
+`timeseries_graph` runs `causalex.discover.timeseries` on the corpus, re-tests every link it finds in each
+other corpus (`link_invariance`; a context never adds links: a model trained on the corpus never sees a
+link that only another corpus shows), applies the debiasing policy to the PAG edges and
 the AU selection rule (`causalex.discover.selection`). Context corpora contribute AU series only: their
 labels are never read, so the common case of a labelled public corpus plus one's own unlabelled
 recordings (or the test corpus of a bias study) is covered without leakage.
@@ -22,8 +23,11 @@ from causalex.discover.pag import ARROW, MARK_NAME, NO_EDGE, TAIL
 from causalex.discover.selection import masked_adjacency, select_aus
 from causalex.discover.stability import consensus_edges
 from causalex.discover.timeseries import TimeSeriesOptions, TimeSeriesResult, discover_timeseries, link_invariance
+from causalex.discover.sampling import expression_frames
 from causalex.errors import InputError, input_error
+from causalex.labels import Interval
 from causalex.graph import GraphEdge, reverse_kind
+from causalex.resample import resample_intervals, resample_series
 from causalex.series import AUSeries
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,19 @@ def _check_contexts(series: list[AUSeries], contexts: dict[str, list[AUSeries]],
                                   "(or choose the AUs with --aus)")
 
 
+def at_working_rate(series: list[AUSeries], opts: TimeSeriesOptions) -> list[AUSeries]:
+    """Series faster than one frame per lag step (``1 / step_s``, 30 fps by default) box-filtered down to it.
+
+    Partial correlations given "the own past at lags 1..L steps" mean the same thing at every frame rate only
+    when a step is one frame: at 200 fps the frames between two grid lags would carry information that no
+    test conditions on, and a link's strength would differ between a 30 fps and a 200 fps corpus for that
+    reason alone (an invariance test would then call mechanism links corpus-specific). Slower series keep
+    their rate (their grid lags are whole frames, see `lag_frames`).
+    """
+    rate = 1.0 / opts.step_s
+    return [resample_series(s, rate) if s.fps > rate * (1 + 1e-6) else s for s in series]
+
+
 def _usable_rows(series: list[AUSeries], opts: TimeSeriesOptions) -> list[str]:
     """Videos too short for the lag window (they give no rows), for the error message and a warning."""
     short = []
@@ -56,6 +73,21 @@ def _usable_rows(series: list[AUSeries], opts: TimeSeriesOptions) -> list[str]:
         if s.n_frames <= top + 1:
             short.append(s.video)
     return short
+
+
+def working_rate_rows(originals: list[AUSeries], working: list[AUSeries], labels: list[Interval],
+                      margin_s: float, expression_type: str | None) -> list[np.ndarray]:
+    """Frames inside labelled expressions (widened by ``margin_s``) of each working-rate series.
+
+    Labels are in each original series' frames; they are mapped to the working rate first.
+    """
+    out = []
+    for s, w in zip(originals, working):
+        mine = [iv for iv in labels if iv.video == s.video]
+        if w.fps != s.fps:
+            mine = resample_intervals(mine, s.fps, w.fps, w.n_frames)
+        out.append(expression_frames(w, mine, margin_s, expression_type))
+    return out
 
 
 def min_rows(opts: TimeSeriesOptions) -> int:
@@ -133,7 +165,7 @@ def _bootstrap(moments: LagMoments, opts: TimeSeriesOptions, runs: int, seed: in
         sample = moments.resampled({**others, **{u: int(c) for u, c in zip(mine, draws)}})
         if sample.group_n.get(0, 0) < min_rows(opts):
             continue
-        pags.append(discover_timeseries(sample, opts).pag)
+        pags.append(discover_timeseries(sample, opts, group=0).pag)
     if not pags:
         raise InputError("no bootstrap draw had enough usable frames; use fewer --bootstrap units or --bootstrap 0")
     found = {frozenset((e.source, e.target)): e for e in consensus_edges(pags, names)}
@@ -159,12 +191,12 @@ def timeseries_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesO
     """Discover the AU graph of ``series`` with time-series tests; contexts are other corpora (unlabelled).
 
     Args:
-        series: the corpus (AU columns ``names``, see `causalex.discover.sampling.align_au_names`).
+        series: the corpus (AU columns ``names``) at the working rate (`at_working_rate`).
         names: the AUs (graph nodes).
         opts: time-series settings.
         policy: debiasing policy of `causalex.discover.debias`.
         background: forbidden / required edges.
-        contexts: ``{name: series}`` of other corpora (AU series only).
+        contexts: ``{name: series}`` of other corpora (AU series only; brought to the working rate here).
         rows: per series of ``series``, ``[T]`` bool frames allowed as a row's present (None: all).
         units: per series of ``series``, its bootstrap unit (subject) index.
         bootstrap: bootstrap draws over ``units`` (0: none, every stability 1).
@@ -186,7 +218,7 @@ def timeseries_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesO
     row_masks = list(rows) if rows is not None else [None] * len(every)
     context_names = [MAIN_CONTEXT] + list(contexts)
     for g, name in enumerate(contexts, 1):
-        members = [s if s.au_names == names else s.select(names) for s in contexts[name]]
+        members = at_working_rate([s if s.au_names == names else s.select(names) for s in contexts[name]], opts)
         every += members
         groups += [g] * len(members)
         unit_ids += list(range(len(members)))
@@ -200,7 +232,7 @@ def timeseries_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesO
     if len(tested) < 2:
         raise InputError(f"fewer than 2 AUs vary ({', '.join(tested) or 'none'}); nothing to discover")
     moments = moments.subset([names.index(a) for a in tested])
-    result = discover_timeseries(moments, opts)
+    result = discover_timeseries(moments, opts, group=0)  # the labelled corpus's graph; contexts test its links
     invariance = link_invariance(moments, result, opts)
     edges, specific = _edges(tested, result, invariance, context_names, opts.step_s)
     if bootstrap:
