@@ -83,14 +83,13 @@ def run_pair(mech: int, train_name: str, test_name: str, spec: dict, backend, wo
     oracle = run_bias_study(src[train_name], src[test_name], backend,
                             StudyConfig(variants=("none",), exclude_aus=tuple(truth_bias), **base))
     seconds = time.perf_counter() - t0
-    from causalex.labels import read_labels_csv
-    from causalex.readers import load_series_inputs
+    from causalex.labels import read_labels_file
 
     out = {"mech": mech, "train": train_name, "test": test_name, "bias_aus": truth_bias, "seconds": seconds,
            "left_out": study.graphs["causal"].deselected(), "counts": {}}
     for domain, name in (("in_domain", train_name), ("cross_domain", test_name)):
-        truth = read_labels_csv(fam_dir / name / "labels.csv")
-        subject_of = {s.video: s.subject for s in load_series_inputs([fam_dir / name])}
+        doc = read_labels_file(fam_dir / name / "labels.csv")
+        truth, subject_of = doc.intervals, doc.videos  # every video of a simulated corpus is in its labels
         for arm, st, variant in (("causal", study, "causal"), ("none", study, "none"), ("oracle", oracle, "none")):
             for seed in spec["seeds"]:
                 counts = subject_counts(st.predictions[(variant, seed, domain)], truth, subject_of)

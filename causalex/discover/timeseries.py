@@ -295,7 +295,7 @@ class LinkInvariance:
 
 
 def link_invariance(moments: LagMoments, result: TimeSeriesResult, opts: TimeSeriesOptions | None = None,
-                    specific_ratio: float = 0.35) -> dict[tuple[int, int], LinkInvariance]:
+                    specific_ratio: float = 0.15) -> dict[tuple[int, int], LinkInvariance]:
     """Re-test every edge of ``result`` in each group (context) of ``moments`` with the same conditioning.
 
     A mechanism acts with the same gain in every corpus; a dataset bias (a latent tied to one corpus's
