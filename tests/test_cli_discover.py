@@ -110,3 +110,38 @@ def test_too_few_frames_and_au_mismatch(tmp_path):
     make_series("a").save(mixed / "a.parquet")
     make_series("b", names=["AU01", "AU02", "AU04", "AU15"]).save(mixed / "b.parquet")
     assert_bad_input(["discover", str(mixed)], tmp_path / "g.json", "AU names differ", "lacks AU12", "has extra AU15")
+
+
+def test_timeseries_discovery_with_a_context_corpus_and_graph_show(tmp_path):
+    from causalex.simulate import generate_corpus, write_corpus
+
+    a, b = tmp_path / "A", tmp_path / "B"
+    write_corpus(generate_corpus("tiny", bias=3.0, seed=1), a)
+    write_corpus(generate_corpus("tiny", bias=0.0, seed=2), b)
+    out = tmp_path / "g.json"
+    res = runner.invoke(app, ["discover", str(a), "--labels", str(a / "labels.csv"), "--context", str(b),
+                              "--max-lag", "0.2", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    graph = AUGraph.load(out)
+    prov = graph.provenance
+    assert prov["method"] == "timeseries" and set(prov["contexts"]) == {"main", "B"} and prov["max_lag_s"] == 0.2
+    assert "--context" in prov["command"] and "AU selection:" in res.stdout
+    assert all(set(e.context_strength) == {"main", "B"} for e in graph.edges)
+    shown = runner.invoke(app, ["graph", "show", str(out)])
+    assert shown.exit_code == 0 and "AU selection" in shown.stdout and "strength B" in shown.stdout
+    assert "tested in 1 other corpus(es): B" in shown.output
+    png = tmp_path / "g.png"
+    assert runner.invoke(app, ["graph", "plot", str(out), "-o", str(png)]).exit_code == 0 and png.stat().st_size > 10_000
+    alone = runner.invoke(app, ["discover", str(a), "-o", str(tmp_path / "alone.json")])
+    assert alone.exit_code == 0 and "one corpus only" in alone.stdout
+
+
+def test_timeseries_bad_options_exit_2(corpus, tmp_path):
+    out = tmp_path / "g.json"
+    assert_bad_input(["discover", str(corpus), "--max-lag", "0"], out, "max lag must be > 0")
+    assert_bad_input(["discover", str(corpus), "--max-lag", "30"], out, "usable frame", "--max-lag")
+    assert_bad_input(["discover", str(corpus), "--context", str(tmp_path / "missing")], out, "missing")
+    assert_bad_input(["discover", str(corpus), "--context", str(corpus), "--method", "fci", *FAST[2:]], out,
+                     "context corpora need the timeseries method")
+    assert_bad_input(["discover", str(corpus), "--context", str(corpus)], out, "context corpus 'corpus' holds 6 video(s) "
+                     "of the labelled corpus itself")

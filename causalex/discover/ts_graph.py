@@ -38,8 +38,15 @@ DUPLICATE_R = 1.0 - 1e-9  # |r| above this: the AU is an exact copy of another
 
 
 def _check_contexts(series: list[AUSeries], contexts: dict[str, list[AUSeries]], names: list[str]) -> None:
-    """Every context corpus must be non-empty and have the AUs of the main corpus."""
+    """Every context corpus must be non-empty, another corpus (no video of the main one), with its AUs."""
+    from causalex.discover.pipeline import video_hashes
+
+    mine = {digest: video for video, digest in video_hashes(series).items()}
     for name, members in contexts.items():
+        shared = [mine[d] for d in video_hashes(members).values() if d in mine]
+        if shared:
+            raise InputError(f"context corpus {name!r} holds {len(shared)} video(s) of the labelled corpus itself (e.g. "
+                             f"{shared[0]}): a context must be another corpus, or it tests nothing")
         if name == MAIN_CONTEXT:
             raise InputError(f"context name {MAIN_CONTEXT!r} is reserved for the labelled corpus")
         if not members:
@@ -210,7 +217,7 @@ def timeseries_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesO
         InputError: a context without series or lacking AUs; too few usable frames (a lag window longer
             than the videos); fewer than 2 AUs that vary.
     """
-    contexts = dict(contexts or {})
+    contexts = {name: at_working_rate(members, opts) for name, members in (contexts or {}).items()}
     _check_contexts(series, contexts, names)
     every = [s if s.au_names == names else s.select(names) for s in series]
     groups = [0] * len(every)
@@ -218,7 +225,7 @@ def timeseries_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesO
     row_masks = list(rows) if rows is not None else [None] * len(every)
     context_names = [MAIN_CONTEXT] + list(contexts)
     for g, name in enumerate(contexts, 1):
-        members = at_working_rate([s if s.au_names == names else s.select(names) for s in contexts[name]], opts)
+        members = [s if s.au_names == names else s.select(names) for s in contexts[name]]
         every += members
         groups += [g] * len(members)
         unit_ids += list(range(len(members)))

@@ -142,6 +142,11 @@ def _subtitle(graph: AUGraph) -> str:
     prov = graph.provenance
     if prov.get("kind") == "causal discovery":
         boot = f", {prov['bootstrap']} bootstrap runs (threshold {prov['threshold']:.2f})" if prov.get("bootstrap") else ""
+        if prov.get("method") == "timeseries":
+            others = [c for c in prov.get("contexts", {}) if c != "main"]
+            read = f"; links tested in {', '.join(others)}" if others else "; one corpus"
+            return (f"TIMESERIES (lags up to {prov.get('max_lag_s')} s, alpha {prov.get('alpha')}){boot}, policy "
+                    f"{prov.get('policy')}; {prov.get('n_samples', '?')} rows{read}")
         return (f"{prov.get('method', '?').upper()} ({prov.get('engine')}, {prov.get('ci_test')}, alpha "
                 f"{prov.get('alpha')}){boot}, policy {prov.get('policy')}; "
                 f"{prov.get('n_samples', '?')} frames, features {prov.get('sampling', {}).get('features', '?')}")
@@ -184,11 +189,15 @@ def plot_graph(graph: AUGraph, path: str | os.PathLike | None = None, *, title: 
     dropped_aus = graph.provenance.get("dropped_aus") or {}
     for node, xy in pos.items():
         untested = node in dropped_aus
-        ax.add_patch(Circle(xy, NODE_RADIUS, facecolor="#e6e6e6" if untested else "#eef3fb",
-                            edgecolor="#888888" if untested else "#1f3b73", linewidth=1.3,
-                            linestyle="--" if untested else "-", zorder=5))
+        left_out = not graph.is_selected(node)  # the AU selection keeps it out of every model
+        ax.add_patch(Circle(xy, NODE_RADIUS, facecolor="#f7d9d9" if left_out else "#e6e6e6" if untested else "#eef3fb",
+                            edgecolor="#b22222" if left_out else "#888888" if untested else "#1f3b73", linewidth=1.3,
+                            linestyle="--" if untested or left_out else "-", zorder=5))
         ax.text(xy[0], xy[1], node, ha="center", va="center", fontsize=8.5, fontweight="bold", zorder=6,
-                color="#777777" if untested else "#111111")
+                color="#b22222" if left_out else "#777777" if untested else "#111111")
+    if graph.deselected():
+        fig.text(0.5, 0.085, f"not used by a model (AU selection): {', '.join(graph.deselected())} (red, dashed)",
+                 ha="center", fontsize=8, color="#b22222")
     kept = sum(e.kept for e in edges)
     hidden = f" ({unstable} below stability {threshold:.2f} not drawn)" if unstable and not show_unstable else ""
     fig.suptitle(title or f"AU graph {graph.name or ''}: {kept} kept / {len(edges) - kept} dropped edges{hidden}",

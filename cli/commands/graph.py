@@ -59,6 +59,14 @@ def provenance_line(graph) -> str:
     boot = f", bootstrap {get('bootstrap')} over {get('resample')}s (threshold {get('threshold')})" \
         if prov.get("bootstrap") else ""
     group = f" [{prov['group']['per']} {prov['group']['name']}]" if prov.get("group") else ""
+    if prov.get("method") == "timeseries":
+        contexts = prov.get("contexts") or {}
+        others = [c for c in contexts if c != "main"]
+        read = f", tested in {len(others)} other corpus(es): {', '.join(others)}" if others else \
+            ", one corpus (the AU selection cannot tell a corpus's bias from a mechanism: give --context)"
+        return (f"{graph.name}{group}: TIMESERIES (lags up to {get('max_lag_s')} s, alpha {get('alpha')}, min effect "
+                f"{get('min_effect')}){boot}, policy {get('policy')}, background {get('background')}, "
+                f"{get('n_samples')} rows from {get('n_series')} series{read}")
     strides = prov.get("strides_used")
     stride = f" (frame stride {'/'.join(str(v) for v in strides)})" if strides else ""
     return (f"{graph.name}{group}: {str(get('method')).upper()} via {get('engine')} ({get('ci_test')}, alpha "
@@ -76,14 +84,20 @@ def edges_table(graph, kept_only: bool = False, title: str | None = None, all_ed
     edges = [e for e in display_edges(graph, stable_only=not all_edges) if e.kept or not kept_only]
     edges.sort(key=lambda e: (not e.kept, -e.stability, graph.nodes.index(e.source), graph.nodes.index(e.target)))
     with_runs = any(len(e.mark_stability) > 1 or e.stability < 1.0 for e in edges)  # only with a bootstrap
+    with_lags = any(e.lag_s for e in edges)
+    contexts = sorted({c for e in edges for c in e.context_strength})
     table = Table(title=title, title_justify="left")
     columns = [("source", "left"), ("edge", "center"), ("target", "left"), ("stability", "right")]
     columns += [("kinds over runs", "left")] if with_runs else []
+    columns += [("lag (s)", "right")] if with_lags else []
+    columns += [(f"strength {c}", "right") for c in contexts]
     for name, justify in columns + [("kept", "center"), ("reason", "left")]:
         table.add_column(name, justify=justify)
     for e in edges:
         runs = ", ".join(f"{k} {v:.2f}" for k, v in sorted(e.mark_stability.items(), key=lambda kv: -kv[1])[:3])
         cells = [e.source, _kind_text(e.kind, True), e.target, f"{e.stability:.2f}"] + ([runs] if with_runs else [])
+        cells += [f"{e.lag_s:.3f}" if e.lag_s else "-"] if with_lags else []
+        cells += [f"{e.context_strength[c]:.3f}" if c in e.context_strength else "-" for c in contexts]
         table.add_row(*cells, "[green]yes[/]" if e.kept else "[red]no[/]", e.reason)
     return table
 
@@ -110,6 +124,23 @@ def show(
     note = f" ({hidden} below the stability threshold not listed; --all-edges lists them)" if hidden and not all_edges else ""
     info(f"{len(graph.edges)} PAG edges, {len(graph.kept_edges())} kept; {int(graph.adjacency.sum())} message "
          f"directions in the adjacency{note}")
+    if graph.selection:
+        console.print(selection_table(graph))
+
+
+def selection_table(graph):
+    """A rich table of the graph's AU selection: each AU, whether the model uses it, and why."""
+    from rich.table import Table
+
+    off = graph.deselected()
+    table = Table(title=f"AU selection: {len(graph.nodes) - len(off)} of {len(graph.nodes)} AUs used by a model",
+                  title_justify="left")
+    for name in ("AU", "used", "reason"):
+        table.add_column(name)
+    for au in sorted(graph.nodes, key=lambda a: (graph.is_selected(a), graph.nodes.index(a))):
+        decision = graph.selection.get(au, {"selected": True, "reason": "-"})
+        table.add_row(au, "[green]yes[/]" if decision["selected"] else "[red]no[/]", decision.get("reason", ""))
+    return table
 
 
 @graph_app.command("diff")
