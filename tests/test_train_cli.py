@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from causalex.errors import InputError
+from causalex.graph import AUGraph
 from causalex.labels import read_labels_csv, read_predictions_csv, write_labels_csv
 from causalex.readers import load_series_inputs
 from causalex.simulate import generate_corpus
@@ -66,6 +67,28 @@ def test_excluded_aus_are_not_model_inputs(corpus_dir, tmp_path):
     assert "AU14" not in json.loads((out / "config.json").read_text())["au_names"]
     bad = _train(corpus_dir, tmp_path / "bad", "--exclude-aus", "AU99")
     assert bad.exit_code == 2 and "cannot exclude AU99" in bad.output and not (tmp_path / "bad").exists()
+
+
+def test_context_corpus_sets_the_causal_graphs_selection_and_the_model_masks_it(corpus_dir, tmp_path):
+    import torch
+
+    from causalex.checkpoint import load_checkpoint
+
+    other = tmp_path / "other"
+    write_corpus(generate_corpus("tiny", seed=7, bias=0.0, n_subjects=2, n_videos=4), other)
+    out = tmp_path / "run"
+    result = _train(corpus_dir, out, "--graph", "causal", "--context", str(other))
+    assert result.exit_code == 0, result.output
+    graph = AUGraph.load(out / "graph.json")
+    assert set(graph.provenance["contexts"]) == {"main", "other"} and graph.selection
+    assert "other" in json.loads((out / "config.json").read_text())["contexts"]
+    bundle = load_checkpoint(out / "model.pt")
+    net = bundle.build_model("cpu")
+    torch.testing.assert_close(net.node_mask, torch.from_numpy(graph.node_mask(bundle.au_names)))
+    alone = _train(corpus_dir, tmp_path / "alone", "--graph", "causal", "--no-final")
+    assert alone.exit_code == 0 and "AU selection sees one corpus" in alone.output
+    bad = _train(corpus_dir, tmp_path / "bad", "--context", str(other))  # --graph full
+    assert bad.exit_code == 2 and "--context is for the causal graph" in bad.output
 
 
 def test_train_refuses_labels_of_missing_videos_and_writes_nothing(corpus_dir, tmp_path):

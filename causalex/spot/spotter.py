@@ -113,7 +113,10 @@ class ModelSpotter:
         graph = (f"graph re-discovered per video (dynamic, {cfg.model.dynamic_background} background, "
                  f"{cfg.model.dynamic_policy} policy)" if cfg.model.dynamic
                  else f"graph {b.graph.name or 'unnamed'} ({linked_pairs(b.graph)} AU pairs linked)")
-        parts = [graph, f"{len(b.au_names)} AUs at {b.working_fps:g} fps"]
+        left_out = [a for a in b.graph.deselected() if a in b.au_names]
+        used = f"{len(b.au_names) - len(left_out)} of {len(b.au_names)} AUs used (left out by the graph's AU " \
+               f"selection: {', '.join(left_out)})" if left_out else f"{len(b.au_names)} AUs"
+        parts = [graph, f"{used} at {b.working_fps:g} fps"]
         trained_on = b.meta.get("trained_on")
         if isinstance(trained_on, list):
             validated_on = b.meta.get("validated_on")

@@ -98,7 +98,8 @@ def prepare_videos(series: list[AUSeries], labels: list[Interval], au_names: lis
 
 
 RESUME_CHECKED = (("config", "config"), ("graph_spec", "graph"), ("au_names", "AU list"),
-                  ("videos", "video list"), ("series_sha256", "AU series values"), ("labels_sha256", "labels"))
+                  ("videos", "video list"), ("series_sha256", "AU series values"), ("labels_sha256", "labels"),
+                  ("contexts", "context corpora"))
 # what must equal the interrupted run's run.json for --resume (a key an older run.json lacks is not compared)
 
 
@@ -169,14 +170,16 @@ def _run_selection(folds: list[Fold]) -> str:
 
 
 def fold_graph(fold: Fold, graph_spec: str, series: list[AUSeries], videos: list[PreparedVideo],
-               labels: list[Interval], au_names: list[str], config: ExperimentConfig) -> AUGraph:
-    """The AU graph of one fold: a data-driven variant is built from the fold's non-test subjects only."""
+               labels: list[Interval], au_names: list[str], config: ExperimentConfig,
+               contexts: dict[str, list[AUSeries]] | None = None) -> AUGraph:
+    """The AU graph of one fold: a data-driven variant is built from the fold's non-test subjects only
+    (``contexts``: other corpora, AU series only, for the causal variant's AU selection)."""
     non_test = set(fold.train_subjects) | {s for s in fold.val_subjects if s not in fold.test_subjects}
     fit_series = [s for s, v in zip(series, videos) if v.subject in non_test]
     fit_videos = {s.video for s in fit_series}
     with info_logs_off("causalex.discover"):  # its sample and edge logs would repeat per fold (the record has the size)
         return resolve_graph(graph_spec, fit_series, [iv for iv in labels if iv.video in fit_videos], au_names,
-                             config.graph)
+                             config.graph, contexts=contexts)
 
 
 def fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[PreparedVideo]:
@@ -187,8 +190,8 @@ def fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[Prepar
 
 def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries], labels: list[Interval],
                 au_names: list[str], graph_spec: str, config: ExperimentConfig, device: torch.device, seed: int,
-                layout: ModelDirLayout, on_event: Event | None):
-    graph = fold_graph(fold, graph_spec, series, videos, labels, au_names, config)
+                layout: ModelDirLayout, on_event: Event | None, contexts: dict[str, list[AUSeries]] | None = None):
+    graph = fold_graph(fold, graph_spec, series, videos, labels, au_names, config, contexts)
     train_v, val_v = fold_videos(videos, fold.train_subjects), fold_videos(videos, fold.val_subjects)
 
     def on_epoch(record: dict[str, Any]) -> None:
@@ -230,7 +233,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                    output_dir: str | Path, device: torch.device, *, labels_path: str | None = None,
                    resume: bool = False, on_event: Event | None = None, command: str = "",
                    exclude_aus: tuple[str, ...] | list[str] = (),
-                   labels_file: LabelsFile | None = None) -> ExperimentResult:
+                   labels_file: LabelsFile | None = None,
+                   contexts: dict[str, list[AUSeries]] | None = None) -> ExperimentResult:
     """Cross-validate, train the deployment model and write the model folder.
 
     Args:
@@ -238,6 +242,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         labels: every labelled interval (source frames).
         config: the experiment settings.
         graph_spec: a graph file path or a variant name (causal, cooccurrence, facs, full, none).
+        contexts: other corpora (``{name: series}``, AU series only, never labels) in which the causal
+            variant's links are re-tested; links and AUs that hold in this corpus only are left out.
         output_dir: the model folder.
         device: where to train.
         labels_path: the labels file (named in error messages).
@@ -276,7 +282,11 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         raise InputError(f"model config (--config): {exc}") from None
     if needs_data(graph_spec):
         config.graph.discovery_config().validate()
+    if contexts and graph_spec != "causal":
+        raise InputError(f"--context is for the causal graph (its AU selection); --graph {graph_spec} does not use it")
     run_doc = {"config": config.to_dict(), "graph_spec": graph_spec, "au_names": au_names,
+               "contexts": {name: inputs_digests(members, [], au_names)["series_sha256"]
+                            for name, members in (contexts or {}).items()},
                "videos": [s.video for s in series], **inputs_digests(series, labels, au_names), "command": command}
     _start_dir(layout, run_doc, resume)
 
@@ -294,7 +304,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
             continue
         _emit(on_event, kind="fold_start", fold=fold.name, index=i + 1, total=len(folds), epochs=config.optim.epochs)
         graph, decode, result = _train_fold(fold, videos, series, labels, au_names, graph_spec, config, device,
-                                            config.seed + i, layout, on_event)
+                                            config.seed + i, layout, on_event, contexts)
         model = build_model(config.model, graph.adjacency_for(au_names), graph.node_mask(au_names)).to(device)
         model.load_state_dict(result.state_dict)
         test_v = fold_videos(videos, fold.test_subjects)
@@ -326,7 +336,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         _emit(on_event, kind="fold_start", fold="final", index=len(folds), total=len(folds),
               epochs=config.optim.epochs)
         graph, decode, result = _train_fold(fold, videos, series, labels, au_names, graph_spec, config, device,
-                                            config.seed + 10_000, layout, on_event)
+                                            config.seed + 10_000, layout, on_event, contexts)
         final = ModelBundle(config=config, au_names=au_names, graph=graph, working_fps=config.data.working_fps,
                             decode=decode, state_dict=result.state_dict,
                             meta={"trained_on": fold.train_subjects, "validated_on": fold.val_subjects,

@@ -79,7 +79,7 @@ def videos_seen_by_graph(graph: AUGraph, series: list[AUSeries]) -> list[str]:
 
 
 def resolve_graph(spec: str, series: list[AUSeries], labels: list[Interval], au_names: list[str],
-                  config: GraphConfig | None = None) -> AUGraph:
+                  config: GraphConfig | None = None, contexts: dict[str, list[AUSeries]] | None = None) -> AUGraph:
     """Build or load the graph ``spec`` on ``au_names``.
 
     Args:
@@ -88,6 +88,7 @@ def resolve_graph(spec: str, series: list[AUSeries], labels: list[Interval], au_
         labels: their labels.
         au_names: the model's AUs.
         config: discovery settings of the ``causal`` variant.
+        contexts: other corpora (AU series only) for the ``causal`` variant's AU selection.
 
     Raises:
         InputError: unknown spec, unreadable file, a graph lacking a model AU.
@@ -101,6 +102,6 @@ def resolve_graph(spec: str, series: list[AUSeries], labels: list[Interval], au_
         from causalex.discover.pipeline import build_graph_variant
 
         discovery = (config or GraphConfig()).discovery_config()
-        return restrict_graph(build_graph_variant(spec, series, labels, config=discovery, au_names=au_names),
-                              au_names)
+        return restrict_graph(build_graph_variant(spec, series, labels, config=discovery, au_names=au_names,
+                                                  contexts=contexts if spec == "causal" else None), au_names)
     return restrict_graph(AUGraph.load(spec), au_names)

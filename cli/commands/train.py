@@ -7,7 +7,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from rich.table import Table
@@ -127,6 +127,11 @@ def train(
     no_final: bool = typer.Option(False, "--no-final", help="Skip the deployment model (cross-validation only)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in the output folder."),
     threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
+    context: Optional[List[Path]] = typer.Option(None, "--context", metavar="SERIES",
+                                                 help="--graph causal: another corpus (AU series file or folder; "
+                                                      "its labels are never read), repeatable. The causal graph's "
+                                                      "links are re-tested there; links and AUs that hold in the "
+                                                      "training corpus only are left out of the model."),
     exclude_aus: Optional[str] = typer.Option(None, "--exclude-aus",
                                               help="Comma-separated AUs the model does not use (e.g. the bias AUs "
                                                    "of a `causalex bias` reliance table)."),
@@ -176,6 +181,13 @@ def train(
     all_series = load_series_inputs(series, fps=fps)
     labels_doc = read_labels_file(labels)
     all_labels = labels_doc.intervals
+    contexts = {}
+    for path in context or []:
+        contexts[path.name if path.name and path.name not in contexts else str(path)] = load_series_inputs([path], fps=fps)
+    if graph == "causal" and not contexts:
+        info("note: the causal graph's AU selection sees one corpus: a bias that reaches one AU before another looks "
+             "like a mechanism link there; --context OTHER_CORPUS/ (AU series only) lets it test which links hold "
+             "elsewhere")
     if config.protocol.select_on_test:
         err_console.print("[bold yellow]warning:[/] --select-on-test chooses the epoch and thresholds on the test "
                           "subjects: the scores are optimistic (published-paper protocol), not a fair estimate.")
@@ -211,7 +223,7 @@ def train(
 
         result = run_experiment(all_series, all_labels, config, graph, output, torch_device,
                                 labels_path=str(labels), resume=resume, on_event=on_event,
-                                exclude_aus=comma_list(exclude_aus), labels_file=labels_doc,
+                                exclude_aus=comma_list(exclude_aus), labels_file=labels_doc, contexts=contexts,
                                 command=" ".join(shlex.quote(a) for a in ["causalex", *sys.argv[1:]]))
     metrics = result.metrics
     console.print(_fold_table(result.folds, metrics["optimistic_selection"]))
