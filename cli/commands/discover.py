@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
                                                              "series' own frame rate)."),
         min_effect: float = typer.Option(0.03, "--min-effect",
                                          help="timeseries: smallest |partial correlation| that counts as a link."),
-        context: Optional[List[Path]] = typer.Option(None, "--context", metavar="SERIES",
+        context: Optional[List[Path]] = typer.Option(None, "--context", metavar="<path>",
                                                      help="timeseries: another corpus (AU series file or folder; its "
                                                           "labels are never read), repeatable. Links and AUs that hold "
                                                           "in one corpus only are left out of the model."),

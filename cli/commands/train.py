@@ -127,7 +127,7 @@ def train(
     no_final: bool = typer.Option(False, "--no-final", help="Skip the deployment model (cross-validation only)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in the output folder."),
     threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
-    context: Optional[List[Path]] = typer.Option(None, "--context", metavar="SERIES",
+    context: Optional[List[Path]] = typer.Option(None, "--context", metavar="<path>",
                                                  help="--graph causal: another corpus (AU series file or folder; "
                                                       "its labels are never read), repeatable. The causal graph's "
                                                       "links are re-tested there; links and AUs that hold in the "
