@@ -12,7 +12,8 @@ from causalex.discover import lag_moments as lm
 from causalex.discover.lag_moments import lag_frames, lag_moments
 from causalex.discover.pipeline import DiscoveryConfig, discover_graph
 from causalex.discover.selection import select_aus
-from causalex.discover.timeseries import TimeSeriesOptions, discover_timeseries, link_invariance
+from causalex.discover.invariance import link_invariance
+from causalex.discover.timeseries import TimeSeriesOptions, discover_timeseries
 from causalex.errors import InputError
 from causalex.graph import AUGraph, GraphEdge
 from causalex.series import AUSeries

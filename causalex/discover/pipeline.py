@@ -24,7 +24,7 @@ from causalex.discover.debias import DEFAULT_POLICY, check_policy, debias_edges
 from causalex.discover.facs_prior import facs_background, facs_prior_graph
 from causalex.discover.lagged import fold_lagged, lagged_background
 from causalex.discover.sampling import (RESAMPLE_CHOICES, FrameSample, SamplingOptions, align_au_names,
-                                        collect_samples, group_series, subject_of)
+                                        collect_samples, group_series)
 from causalex.discover.stability import bootstrap_pags, consensus_edges
 from causalex.errors import InputError
 from causalex.graph import AUGraph, empty_graph, full_graph
@@ -226,7 +226,9 @@ def discover_graph(series: list[AUSeries], labels: list[Interval] | None = None,
     cfg.validate()
     series = align_au_names(series, au_names)
     if cfg.method == "timeseries":
-        return _timeseries_graph(series, labels, cfg, background, command, name, contexts)
+        from causalex.discover.ts_graph import discover_timeseries_graph
+
+        return discover_timeseries_graph(series, labels, cfg, background, command, name, contexts)
     if contexts:
         raise InputError("context corpora need the timeseries method (--method timeseries)")
     sample = collect_samples(series, labels, cfg.sampling)
@@ -271,71 +273,6 @@ def discover_graph(series: list[AUSeries], labels: list[Interval] | None = None,
     kept = sum(e.kept for e in edges)
     log.info("graph %s: %d PAG edges, %d kept by the %s policy", name, len(edges), kept, cfg.policy)
     return AUGraph(nodes=nodes, edges=edges, adjacency=adjacency, provenance=prov, name=name)
-
-
-def _timeseries_graph(series: list[AUSeries], labels: list[Interval] | None, cfg: DiscoveryConfig,
-                      background: BackgroundKnowledge | None, command: str, name: str,
-                      contexts: dict[str, list[AUSeries]] | None) -> AUGraph:
-    """`discover_graph` for the ``timeseries`` method (`causalex.discover.ts_graph`)."""
-    from causalex.discover.timeseries import TimeSeriesOptions
-    from causalex.discover.ts_graph import at_working_rate, timeseries_graph, working_rate_rows
-
-    nodes = list(series[0].au_names)
-    opts_s = cfg.sampling
-    rows = None
-    if opts_s.inside_expressions or opts_s.expression_type is not None:
-        if not labels:
-            raise InputError("keeping frames inside expressions needs labels (pass a labels CSV)")
-        rows = True
-    subjects_of = [subject_of(s, labels) for s in series]
-    if cfg.bootstrap and cfg.resample == "subject" and all(x == s.video and not s.subject
-                                                           for x, s in zip(subjects_of, series)):
-        log.warning("no video has a subject (no subject in the series, and the labels give none for them): "
-                    "bootstrapping over videos; give subjects in the labels (a subject column) to resample subjects")
-        cfg = replace(cfg, resample="video")
-    subject_index = {name: k for k, name in enumerate(sorted(set(subjects_of)))}
-    bk = facs_background(nodes) if cfg.background == "facs" else BackgroundKnowledge()
-    if background is not None:
-        background.check_names(nodes)
-        bk = _merge(bk, background)
-    opts = TimeSeriesOptions(max_lag_s=cfg.max_lag_s, alpha=cfg.alpha, min_effect=cfg.min_effect)
-    working = at_working_rate(series, opts)
-    if rows:
-        rows = working_rate_rows(series, working, labels, opts_s.margin_s, opts_s.expression_type)
-    if opts_s.features != "lagged" or opts_s.stride or opts_s.center != "none":
-        log.info("the timeseries method uses every valid frame and its own lags: --features/--lag/--stride/"
-                 "--center apply to fci/pc only")
-    unit = _timeseries_unit(cfg, subject_index) if cfg.bootstrap else None
-    units = None if unit is None else ([subject_index[x] for x in subjects_of] if unit == "subject"
-                                       else list(range(len(series))))
-    edges, adjacency, selection, extra = timeseries_graph(
-        working, nodes, opts, cfg.policy, None if bk.is_empty() else bk, contexts, rows=rows, units=units,
-        bootstrap=cfg.bootstrap, threshold=cfg.threshold, seed=cfg.seed)
-    subjects = sorted(subject_index)
-    prov = {
-        "kind": "causal discovery", "data_hash": data_hash(series, labels if _labels_used(cfg) else None),
-        "video_hashes": video_hashes(series),
-        "n_series": len(series), "n_subjects": len(subjects), **extra,
-        "engine": cfg.engine, "method": cfg.method, "ci_test": "fisherz", "alpha": cfg.alpha, "depth": cfg.depth,
-        "max_lag_s": cfg.max_lag_s, "min_effect": cfg.min_effect, "bootstrap": cfg.bootstrap, "resample": unit,
-        "threshold": cfg.threshold if cfg.bootstrap else 0.0, "sampling": cfg.sampling.to_dict(),
-        "policy": cfg.policy, "background": cfg.background, "seed": cfg.seed,
-        "labels_read": "subjects and expression frames" if _labels_used(cfg) else "subjects only" if labels else "no",
-        "versions": library_versions(), "command": command,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    return AUGraph(nodes=nodes, edges=edges, adjacency=adjacency, provenance=prov, name=name, selection=selection)
-
-
-def _timeseries_unit(cfg: DiscoveryConfig, subject_index: dict[str, int]) -> str:
-    """Bootstrap unit of the timeseries method: whole subjects (or videos); frames would cut the series."""
-    if cfg.resample == "frame":
-        raise InputError("the timeseries method resamples subjects or videos (a frame bootstrap would cut the "
-                         "series' time order); use --resample subject or video")
-    if cfg.resample == "subject" and len(subject_index) < 2:
-        log.warning("fewer than 2 subjects to resample; bootstrapping over videos instead")
-        return "video"
-    return cfg.resample
 
 
 def _labels_used(cfg: DiscoveryConfig) -> bool:

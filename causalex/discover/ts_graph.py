@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -22,11 +23,12 @@ from causalex.discover.lag_moments import LagMoments, lag_frames, lag_moments
 from causalex.discover.pag import ARROW, MARK_NAME, NO_EDGE, TAIL
 from causalex.discover.selection import masked_adjacency, select_aus
 from causalex.discover.stability import consensus_edges
-from causalex.discover.timeseries import TimeSeriesOptions, TimeSeriesResult, discover_timeseries, link_invariance
-from causalex.discover.sampling import expression_frames
+from causalex.discover.invariance import link_invariance
+from causalex.discover.timeseries import TimeSeriesOptions, TimeSeriesResult, discover_timeseries
+from causalex.discover.sampling import expression_frames, subject_of
 from causalex.errors import InputError, input_error
 from causalex.labels import Interval
-from causalex.graph import GraphEdge, reverse_kind
+from causalex.graph import AUGraph, GraphEdge, reverse_kind
 from causalex.resample import resample_intervals, resample_series
 from causalex.series import AUSeries
 
@@ -259,3 +261,69 @@ def timeseries_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesO
     log.info("time-series graph: %d links (%d corpus-specific), %d AUs not selected over %d context(s)", len(edges),
              len(specific), sum(not d["selected"] for d in selection.values()), len(context_names))
     return edges, adjacency, selection, prov
+
+
+def discover_timeseries_graph(series: list[AUSeries], labels: list[Interval] | None, cfg: Any,
+                              background: BackgroundKnowledge | None, command: str, name: str,
+                              contexts: dict[str, list[AUSeries]] | None) -> AUGraph:
+    """`causalex.discover.pipeline.discover_graph` for the ``timeseries`` method: settings, rows, bootstrap
+    units and provenance around `timeseries_graph` (``series`` already aligned to one AU list)."""
+    from causalex.discover.facs_prior import facs_background
+    from causalex.discover.pipeline import _labels_used, _merge, data_hash, library_versions, video_hashes
+
+    nodes = list(series[0].au_names)
+    opts_s = cfg.sampling
+    rows = None
+    if opts_s.inside_expressions or opts_s.expression_type is not None:
+        if not labels:
+            raise InputError("keeping frames inside expressions needs labels (pass a labels CSV)")
+        rows = True
+    subjects_of = [subject_of(s, labels) for s in series]
+    if cfg.bootstrap and cfg.resample == "subject" and all(x == s.video and not s.subject
+                                                           for x, s in zip(subjects_of, series)):
+        log.warning("no video has a subject (no subject in the series, and the labels give none for them): "
+                    "bootstrapping over videos; give subjects in the labels (a subject column) to resample subjects")
+        cfg = replace(cfg, resample="video")
+    subject_index = {name: k for k, name in enumerate(sorted(set(subjects_of)))}
+    bk = facs_background(nodes) if cfg.background == "facs" else BackgroundKnowledge()
+    if background is not None:
+        background.check_names(nodes)
+        bk = _merge(bk, background)
+    opts = TimeSeriesOptions(max_lag_s=cfg.max_lag_s, alpha=cfg.alpha, min_effect=cfg.min_effect)
+    working = at_working_rate(series, opts)
+    if rows:
+        rows = working_rate_rows(series, working, labels, opts_s.margin_s, opts_s.expression_type)
+    if opts_s.features != "lagged" or opts_s.stride or opts_s.center != "none":
+        log.info("the timeseries method uses every valid frame and its own lags: --features/--lag/--stride/"
+                 "--center apply to fci/pc only")
+    unit = _timeseries_unit(cfg, subject_index) if cfg.bootstrap else None
+    units = None if unit is None else ([subject_index[x] for x in subjects_of] if unit == "subject"
+                                       else list(range(len(series))))
+    edges, adjacency, selection, extra = timeseries_graph(
+        working, nodes, opts, cfg.policy, None if bk.is_empty() else bk, contexts, rows=rows, units=units,
+        bootstrap=cfg.bootstrap, threshold=cfg.threshold, seed=cfg.seed)
+    subjects = sorted(subject_index)
+    prov = {
+        "kind": "causal discovery", "data_hash": data_hash(series, labels if _labels_used(cfg) else None),
+        "video_hashes": video_hashes(series),
+        "n_series": len(series), "n_subjects": len(subjects), **extra,
+        "engine": cfg.engine, "method": cfg.method, "ci_test": "fisherz", "alpha": cfg.alpha, "depth": cfg.depth,
+        "max_lag_s": cfg.max_lag_s, "min_effect": cfg.min_effect, "bootstrap": cfg.bootstrap, "resample": unit,
+        "threshold": cfg.threshold if cfg.bootstrap else 0.0, "sampling": cfg.sampling.to_dict(),
+        "policy": cfg.policy, "background": cfg.background, "seed": cfg.seed,
+        "labels_read": "subjects and expression frames" if _labels_used(cfg) else "subjects only" if labels else "no",
+        "versions": library_versions(), "command": command,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return AUGraph(nodes=nodes, edges=edges, adjacency=adjacency, provenance=prov, name=name, selection=selection)
+
+
+def _timeseries_unit(cfg: Any, subject_index: dict[str, int]) -> str:
+    """Bootstrap unit of the timeseries method: whole subjects (or videos); frames would cut the series."""
+    if cfg.resample == "frame":
+        raise InputError("the timeseries method resamples subjects or videos (a frame bootstrap would cut the "
+                         "series' time order); use --resample subject or video")
+    if cfg.resample == "subject" and len(subject_index) < 2:
+        log.warning("fewer than 2 subjects to resample; bootstrapping over videos instead")
+        return "video"
+    return cfg.resample
