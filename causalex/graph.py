@@ -89,6 +89,8 @@ class AUGraph:
     provenance: dict[str, Any] = field(default_factory=dict)
     name: str = ""
     selection: dict[str, dict[str, Any]] = field(default_factory=dict)
+    label_links: list[dict[str, Any]] = field(default_factory=list)  # expression label -> AU links (not model
+    # edges): ``{"label": "micro", "au": "AU12", "lag_s": 0.033, "strength": 0.21}``
 
     def __post_init__(self) -> None:
         k = len(self.nodes)
@@ -147,6 +149,7 @@ class AUGraph:
             "adjacency": [[self.nodes[i], self.nodes[j]] for i, j in zip(src.tolist(), dst.tolist())],
             "provenance": self.provenance,
             **({"selection": self.selection} if self.selection else {}),
+            **({"label_links": self.label_links} if self.label_links else {}),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -183,7 +186,7 @@ class AUGraph:
             prov = dict(doc.get("provenance", {}))
             prov["file"] = str(path)
             return cls(nodes=nodes, edges=edges, adjacency=adj, provenance=prov, name=doc.get("name", ""),
-                       selection=dict(doc.get("selection", {})))
+                       selection=dict(doc.get("selection", {})), label_links=list(doc.get("label_links", [])))
         except KeyError as exc:
             raise input_error(path, f"invalid graph file (no {exc.args[0]!r} field)") from exc
         except (TypeError, ValueError) as exc:
@@ -287,6 +290,10 @@ def check_graph_doc(path: str | os.PathLike | None, doc: dict[str, Any]) -> None
             raise input_error(path, f"selection names {au!r}, not a node of the graph")
         if not isinstance(decision, dict) or not isinstance(decision.get("selected"), bool):
             raise input_error(path, f"selection of {au}: needs 'selected' true or false")
+    links = doc.get("label_links", [])
+    if not isinstance(links, list) or not all(isinstance(d, dict) and d.get("au") in known and
+                                              isinstance(d.get("label"), str) for d in links):
+        raise input_error(path, "label_links must be a list of {label, au, lag_s, strength} objects naming nodes")
 
 
 def adjacency_from_edges(nodes: list[str], edges: list[GraphEdge]) -> np.ndarray:

@@ -145,3 +145,7 @@ def test_timeseries_bad_options_exit_2(corpus, tmp_path):
                      "context corpora need the timeseries method")
     assert_bad_input(["discover", str(corpus), "--context", str(corpus)], out, "context corpus 'corpus' holds 6 video(s) "
                      "of the labelled corpus itself")
+
+
+def test_label_nodes_need_labels_on_the_command_line(corpus, tmp_path):
+    assert_bad_input(["discover", str(corpus), "--label-nodes"], tmp_path / "g.json", "--label-nodes needs labels")

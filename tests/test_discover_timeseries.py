@@ -229,3 +229,32 @@ def test_high_frame_rate_series_are_discovered_at_the_working_rate():
     fast = chain_series(fps=200.0, t=2000)
     work = at_working_rate([fast, chain_series()], TimeSeriesOptions())
     assert work[0].fps == pytest.approx(30.0) and work[0].n_frames == 300 and work[1].fps == 30.0
+
+
+def test_label_nodes_reach_the_expression_roots_and_need_labels(caplog):
+    import logging
+
+    from causalex.simulate import generate_corpus
+
+    corpus = generate_corpus("small", seed=0)
+    graph = discover_graph(corpus.series, corpus.labels, DiscoveryConfig(label_nodes=True))
+    reached = {(d["label"], d["au"]) for d in graph.label_links}
+    roots = {"AU12", "AU04", "AU01", "AU09", "AU15"}  # the default mechanism's expression roots
+    assert {au for _, au in reached} & roots and {lab for lab, _ in reached} <= {"micro", "macro"}
+    assert all(d["au"] in graph.nodes and d["lag_s"] >= 0 for d in graph.label_links)
+    effects = {"AU02", "AU05", "AU07", "AU10", "AU17", "AU26"}  # reached only through the mechanism
+    assert not {au for _, au in reached} & effects, reached
+    assert graph.provenance["label_nodes"] and "directly" in graph.selection[graph.label_links[0]["au"]]["reason"]
+    assert graph.edges == discover_graph(corpus.series, corpus.labels, DiscoveryConfig()).edges  # AU graph unchanged
+    with pytest.raises(InputError, match="label nodes need labels"):
+        discover_graph(corpus.series, None, DiscoveryConfig(label_nodes=True))
+    macro_only = [iv for iv in corpus.labels if iv.type == "macro"]
+    with caplog.at_level(logging.WARNING, logger="causalex"):
+        only = discover_graph(corpus.series, macro_only, DiscoveryConfig(label_nodes=True))
+    assert "no micro-expression" in caplog.text and {d["label"] for d in only.label_links} == {"macro"}
+    from causalex.labels import Interval
+
+    with pytest.raises(InputError, match="hold no expression in these videos"):
+        discover_graph(corpus.series, [Interval("elsewhere", 1, 2, 3, "micro")], DiscoveryConfig(label_nodes=True))
+    with pytest.raises(InputError, match="label nodes need the timeseries method"):
+        DiscoveryConfig(label_nodes=True, method="fci").validate()

@@ -47,6 +47,7 @@ class DiscoveryConfig:
     # (PAG over frames or two time slices: can flag latent common causes as <->) or "pc" (CPDAG, assumes none)
     max_lag_s: float = 0.3  # timeseries: longest lag tested, seconds (own past and candidate parents' past)
     min_effect: float = 0.03  # timeseries: smallest |partial correlation| that counts as a link
+    label_nodes: bool = False  # timeseries: expression labels (inside micro / macro) as nodes no AU can cause
     engine: str = "fast"  # "fast" (batched, ours) or "causal-learn" (reference implementation)
     ci_test: str = "fisherz"  # conditional-independence test
     alpha: float = 0.001  # significance level of each CI test (thousands of frames: keep it small)
@@ -76,6 +77,8 @@ class DiscoveryConfig:
             raise InputError(f"max lag must be > 0 seconds, got {self.max_lag_s}")
         if not 0.0 <= self.min_effect < 1.0:
             raise InputError(f"min effect must be in [0, 1), got {self.min_effect}")
+        if self.label_nodes and self.method != "timeseries":
+            raise InputError("label nodes need the timeseries method (--method timeseries)")
         if self.method == "timeseries" and self.engine != "fast":
             raise InputError(f"the timeseries method runs on the fast engine only, got engine {self.engine!r}")
         if not 0.0 < self.alpha < 1.0:

@@ -104,8 +104,10 @@ def _significant(r: np.ndarray, n: int, n_cond: int, alpha: float, min_effect: f
 class _Tester:
     """Partial-correlation tests on `LagMoments` over AUs ``0..K-1`` and grid lags ``0..L``."""
 
-    def __init__(self, moments: LagMoments, cov: np.ndarray, n: int, opts: TimeSeriesOptions, n_lags: int):
+    def __init__(self, moments: LagMoments, cov: np.ndarray, n: int, opts: TimeSeriesOptions, n_lags: int,
+                 exogenous: frozenset[int] = frozenset()):
         self.m, self.cov, self.n, self.opts, self.L = moments, cov, n, opts, n_lags
+        self.exogenous = exogenous  # variables nothing causes: their present may be a parent too
         self.count = 0
 
     def col(self, au: int, lag: int) -> int:
@@ -120,7 +122,8 @@ class _Tester:
         k, opts = self.m.k, self.opts
         y = self.col(j, 0)
         own = self.own(j)
-        pool = [(i, l) for l in range(1, self.L + 1) for i in range(k) if i != j]
+        pool = [(i, l) for l in range(0, self.L + 1) for i in range(k)
+                if i != j and (l > 0 or i in self.exogenous)]
         chosen: list[tuple[int, int]] = []
         while len(chosen) < opts.max_parents:
             rest = [c for c in pool if c not in chosen]
@@ -150,7 +153,10 @@ class _Tester:
     def mci(self, j: int, parents: list[tuple[int, int]], link: tuple[int, int]) -> float:
         """Step 2: |partial corr| of link (i, l) -> j given j's own lags, its other parents and i's past."""
         i, l = link
-        cond = self.own(j) + [self.col(a, b) for a, b in parents if (a, b) != link] + self.own(i, shift=l)
+        # an exogenous cause (a label) needs no own-past conditioning: nothing can cause it, and its own past
+        # would absorb a slow indicator's whole signal
+        cause_past = [] if i in self.exogenous else self.own(i, shift=l)
+        cond = self.own(j) + [self.col(a, b) for a, b in parents if (a, b) != link] + cause_past
         cond = list(dict.fromkeys(cond))
         r = partial_corr_with(self.cov, self.col(j, 0), np.array([self.col(i, l)]), cond)
         self.count += 1
@@ -162,13 +168,15 @@ class _Tester:
 
 
 def discover_timeseries(moments: LagMoments, opts: TimeSeriesOptions | None = None,
-                        group: int | None = None) -> TimeSeriesResult:
+                        group: int | None = None, exogenous: frozenset[int] = frozenset()) -> TimeSeriesResult:
     """Time-series discovery over the AUs of ``moments`` (algorithm in the module doc).
 
     Args:
         moments: lagged covariances with at least ``2 L`` grid lags (the cause's past in MCI tests).
         opts: settings.
         group: use one group's covariance (a corpus) instead of the pooled one.
+        exogenous: variables nothing can cause (expression label nodes): they get no parents, and any link
+            with an AU is read as variable -> AU.
 
     Returns:
         a `TimeSeriesResult` whose PAG is over ``moments.au_names``.
@@ -176,9 +184,9 @@ def discover_timeseries(moments: LagMoments, opts: TimeSeriesOptions | None = No
     opts = opts or TimeSeriesOptions()
     cov, n = (moments.cov, moments.n) if group is None else (moments.group_cov[group], moments.group_n[group])
     n_lags = min(opts.n_lags, moments.n_lags)
-    t = _Tester(moments, cov, n, opts, n_lags)
+    t = _Tester(moments, cov, n, opts, n_lags, exogenous)
     k = moments.k
-    parents = {j: t.select_parents(j) for j in range(k)}
+    parents = {j: [] if j in exogenous else t.select_parents(j) for j in range(k)}
     strength = np.zeros((k, k))  # strength[i, j]: i -> j
     best_lag = np.zeros((k, k), np.int64)
     for j in range(k):
@@ -188,7 +196,7 @@ def discover_timeseries(moments: LagMoments, opts: TimeSeriesOptions | None = No
             if s > strength[i, j]:
                 strength[i, j], best_lag[i, j] = s, link[1]
     _prune_path_leaks(strength, best_lag, opts.explain_ratio)
-    contemporaneous = _contemporaneous(t, parents)
+    contemporaneous = _contemporaneous(t, parents, exogenous)
     marks = np.zeros((k, k), np.int8)
     evidence: dict[tuple[int, int], PairEvidence] = {}
     for i in range(k):
@@ -197,7 +205,12 @@ def discover_timeseries(moments: LagMoments, opts: TimeSeriesOptions | None = No
                               float(contemporaneous[i, j]))
             if ev.forward or ev.backward or ev.contemporaneous:
                 evidence[(i, j)] = ev
-            _mark_pair(marks, i, j, ev, opts.dominance)
+            if i in exogenous or j in exogenous:
+                if (ev.forward or ev.backward or ev.contemporaneous) and not (i in exogenous and j in exogenous):
+                    src, dst = (i, j) if i in exogenous else (j, i)
+                    marks[src, dst], marks[dst, src] = ARROW, TAIL
+            else:
+                _mark_pair(marks, i, j, ev, opts.dominance)
     meta = {"engine": "fast", "method": "timeseries", "alpha": opts.alpha, "min_effect": opts.min_effect,
             "max_lag_s": opts.max_lag_s, "step_s": opts.step_s, "n_lags": n_lags, "dominance": opts.dominance,
             "n_rows": int(n), "num_tests": t.count}
@@ -235,13 +248,16 @@ def _prune_path_leaks(strength: np.ndarray, lag: np.ndarray, ratio: float) -> No
         strength[i, j], lag[i, j] = 0.0, 0
 
 
-def _contemporaneous(t: _Tester, parents: dict[int, list[tuple[int, int]]]) -> np.ndarray:
+def _contemporaneous(t: _Tester, parents: dict[int, list[tuple[int, int]]],
+                     exogenous: frozenset[int] = frozenset()) -> np.ndarray:
     """Step 3: ``[K, K]`` |partial correlation| of contemporaneous links that survive pruning (else 0)."""
     k, opts = t.m.k, t.opts
     lagged = {j: t.lagged_cond(j, parents[j]) for j in range(k)}
     strength = np.zeros((k, k))
     for i in range(k):
         for j in range(i + 1, k):
+            if i in exogenous and j in exogenous:
+                continue
             cond = list(dict.fromkeys(lagged[i] + lagged[j]))
             r = partial_corr(t.cov, [t.col(i, 0), t.col(j, 0)], cond)[0, 1]
             t.count += 1

@@ -11,7 +11,7 @@ recordings (or the test corpus of a bias study) is covered without leakage.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -97,6 +97,62 @@ def working_rate_rows(originals: list[AUSeries], working: list[AUSeries], labels
             mine = resample_intervals(mine, s.fps, w.fps, w.n_frames)
         out.append(expression_frames(w, mine, margin_s, expression_type))
     return out
+
+
+@dataclass
+class _Columns:
+    """AU columns plus expression-label columns of one video (what `lag_moments` reads of a series)."""
+
+    values: np.ndarray  # [T, K + labels]
+    mask: np.ndarray  # [T]
+    fps: float
+    au_names: list[str]  # AU names, then the label node names
+    video: str
+
+
+def label_links(originals: list[AUSeries], working: list[AUSeries], labels: list[Interval], names: list[str],
+                opts: TimeSeriesOptions) -> list[dict[str, Any]]:
+    """Links from expression-label nodes to AUs (the labels as variables that no AU can cause).
+
+    Each expression type present in ``labels`` becomes a per-frame indicator ("inside a micro-expression",
+    "inside a macro-expression", at the working rate) that enters the time-series tests as an exogenous
+    variable beside the AUs. An AU the labels reach directly (not only through another AU) gets a link
+    ``micro --> AU12`` with its lag: the AUs that *start* an expression, as opposed to those that follow them
+    through the mechanism.
+
+    Returns:
+        ``[{"label", "au", "lag_s", "strength"}]``, strongest first.
+
+    Raises:
+        InputError: no labelled expression of any type in the series' videos.
+    """
+    videos = {s.video for s in originals}
+    types = [t for t in ("micro", "macro") if any(iv.type == t and iv.video in videos for iv in labels)]
+    missing = [t for t in ("micro", "macro") if t not in types]
+    if not types:
+        raise InputError("label nodes: the labels hold no expression in these videos; nothing to link")
+    if missing:
+        log.warning("label nodes: no %s-expression in the labels of these videos; no %s node", missing[0], missing[0])
+    columns = []
+    for s, w in zip(originals, working):
+        inside = [working_rate_rows([s], [w], labels, 0.0, t)[0].astype(np.float64) for t in types]
+        columns.append(_Columns(np.hstack([w.values, np.stack(inside, axis=1)]), w.mask, w.fps, names + types, w.video))
+    moments = lag_moments(columns, 2 * opts.n_lags, opts.step_s)
+    flat = degenerate_aus(moments)
+    keep = [k for k, a in enumerate(moments.au_names) if a not in flat]
+    moments = moments.subset(keep)
+    exogenous = frozenset(k for k, a in enumerate(moments.au_names) if a in types)
+    result = discover_timeseries(moments, opts, exogenous=exogenous)
+    out = []
+    for (i, j), ev in result.evidence.items():
+        if (i in exogenous) == (j in exogenous) or result.pag.marks[i, j] == NO_EDGE:
+            continue
+        label, au = (i, j) if i in exogenous else (j, i)
+        lag = ev.forward_lag if label == i else ev.backward_lag
+        strength = max(ev.forward, ev.backward, ev.contemporaneous)
+        out.append({"label": moments.au_names[label], "au": moments.au_names[au], "lag_s": round(lag * opts.step_s, 4),
+                    "strength": round(float(strength), 4)})
+    return sorted(out, key=lambda d: -d["strength"])
 
 
 def min_rows(opts: TimeSeriesOptions) -> int:
@@ -302,6 +358,15 @@ def discover_timeseries_graph(series: list[AUSeries], labels: list[Interval] | N
     edges, adjacency, selection, extra = timeseries_graph(
         working, nodes, opts, cfg.policy, None if bk.is_empty() else bk, contexts, rows=rows, units=units,
         bootstrap=cfg.bootstrap, threshold=cfg.threshold, seed=cfg.seed)
+    links: list[dict[str, Any]] = []
+    if cfg.label_nodes:
+        if not labels:
+            raise InputError("label nodes need labels (pass a labels CSV)")
+        links = label_links(series, working, labels, nodes, opts)
+        for au in {d["au"] for d in links}:
+            first = next(d for d in links if d["au"] == au)
+            selection[au] = {**selection[au], "reason": f"{selection[au]['reason']}; moves with "
+                             f"{first['label']}-expressions directly (lag {first['lag_s']:g} s)"}
     subjects = sorted(subject_index)
     prov = {
         "kind": "causal discovery", "data_hash": data_hash(series, labels if _labels_used(cfg) else None),
@@ -311,11 +376,13 @@ def discover_timeseries_graph(series: list[AUSeries], labels: list[Interval] | N
         "max_lag_s": cfg.max_lag_s, "min_effect": cfg.min_effect, "bootstrap": cfg.bootstrap, "resample": unit,
         "threshold": cfg.threshold if cfg.bootstrap else 0.0, "sampling": cfg.sampling.to_dict(),
         "policy": cfg.policy, "background": cfg.background, "seed": cfg.seed,
-        "labels_read": "subjects and expression frames" if _labels_used(cfg) else "subjects only" if labels else "no",
+        "labels_read": ("subjects and expression frames" if _labels_used(cfg) or cfg.label_nodes
+                        else "subjects only" if labels else "no"), "label_nodes": bool(cfg.label_nodes),
         "versions": library_versions(), "command": command,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    return AUGraph(nodes=nodes, edges=edges, adjacency=adjacency, provenance=prov, name=name, selection=selection)
+    return AUGraph(nodes=nodes, edges=edges, adjacency=adjacency, provenance=prov, name=name, selection=selection,
+                   label_links=links)
 
 
 def _timeseries_unit(cfg: Any, subject_index: dict[str, int]) -> str:

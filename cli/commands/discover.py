@@ -52,6 +52,10 @@ def register(app: typer.Typer) -> None:
         policy: str = typer.Option("conservative", "--policy",
                                    help="Debiasing of o-> / o-o edges: conservative, lenient or keep-all."),
         labels: Optional[Path] = typer.Option(None, "--labels", help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
+        label_nodes: bool = typer.Option(False, "--label-nodes",
+                                         help="timeseries: add the labels (inside a micro / a macro expression) as "
+                                              "nodes no AU can cause; the graph lists which AUs they reach "
+                                              "directly (needs --labels)."),
         inside_expressions: bool = typer.Option(False, "--inside-expressions",
                                                 help="Use only frames inside labelled expressions (needs --labels)."),
         margin: float = typer.Option(0.0, "--margin", help="Seconds added around each expression (with --inside-expressions)."),
@@ -95,16 +99,17 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{output}: is a folder; -o must be a graph file (.json) unless --per subject/type")
         if per != "dataset" and output.exists() and not output.is_dir():
             raise InputError(f"{output}: with --per {per}, -o must be a folder (one graph per group)")
-        cfg = DiscoveryConfig(method=method, engine=engine, max_lag_s=max_lag, min_effect=min_effect, alpha=alpha, depth=depth, bootstrap=bootstrap,
+        cfg = DiscoveryConfig(method=method, engine=engine, max_lag_s=max_lag, min_effect=min_effect,
+                              label_nodes=label_nodes, alpha=alpha, depth=depth, bootstrap=bootstrap,
                               resample=resample, threshold=threshold, policy=policy, background=background, seed=seed,
                               workers=workers, device=device,
                               sampling=SamplingOptions(inside_expressions=inside_expressions, margin_s=margin,
                                                        stride=stride, max_samples=max_samples, features=features,
                                                        lag_s=lag, center=center))
         cfg.validate()
-        if (inside_expressions or per == "type") and labels is None:
-            raise InputError(f"{'--inside-expressions' if inside_expressions else '--per type'} needs labels "
-                             f"(pass --labels LABELS.csv)")
+        if (inside_expressions or per == "type" or label_nodes) and labels is None:
+            what = "--inside-expressions" if inside_expressions else "--per type" if per == "type" else "--label-nodes"
+            raise InputError(f"{what} needs labels (pass --labels LABELS.csv)")
         if per == "dataset":
             check_output_file(output, [*series, labels])
         au_names = list(comma_list(aus)) or None
@@ -128,7 +133,8 @@ def register(app: typer.Typer) -> None:
             "--inside-expressions": inside_expressions, "--margin": margin, "--stride": stride,
             "--max-samples": max_samples,
             "--features": features, "--lag": lag, "--center": center, "--per": per, "--background": background,
-            "--aus": aus, "--fps": fps, "--seed": seed, "--max-lag": max_lag, "--min-effect": min_effect})
+            "--aus": aus, "--fps": fps, "--seed": seed, "--max-lag": max_lag, "--min-effect": min_effect,
+            "--label-nodes": label_nodes})
         command += "".join(f" --context {shlex.quote(str(p))}" for p in context or [])
         graphs, skipped = discover_graphs(corpus, intervals, cfg, per, au_names=au_names, command=command,
                                           contexts=contexts or None)

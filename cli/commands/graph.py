@@ -126,6 +126,20 @@ def show(
          f"directions in the adjacency{note}")
     if graph.selection:
         console.print(selection_table(graph))
+    if graph.label_links:
+        console.print(label_links_table(graph))
+
+
+def label_links_table(graph):
+    """A rich table of the links from expression-label nodes to AUs (which AUs an expression reaches directly)."""
+    from rich.table import Table
+
+    table = Table(title="expression labels -> AUs (reached directly, not through another AU)", title_justify="left")
+    for name, justify in (("label", "left"), ("AU", "left"), ("lag (s)", "right"), ("strength", "right")):
+        table.add_column(name, justify=justify)
+    for d in graph.label_links:
+        table.add_row(f"{d['label']}-expression", d["au"], f"{d.get('lag_s', 0):.3f}", f"{d.get('strength', 0):.3f}")
+    return table
 
 
 def selection_table(graph):
