@@ -59,3 +59,18 @@ def test_reading_skips_the_spotting_lines_when_a_row_is_missing(missing):
     doc["scores"] = [r for r in doc["scores"] if r["key"] != missing]
     text = "\n".join(reading_markdown(doc))
     assert "trained spotter" not in text and "One AU removed at test time" in text
+
+
+def test_reading_says_what_the_selection_left_out_against_the_truth():
+    from causalex.demo.reading import _graph_sentence
+
+    summary = {"causal": {"overall": {"in_domain": {"mean": 0.8}, "cross_domain": {"mean": 0.7}}},
+               "none": {"overall": {"in_domain": {"mean": 0.8}, "cross_domain": {"mean": 0.6}}}}
+    doc = {"bias": {"summary": summary, "causal_selection": {"left_out": {"AU14": "corpus-specific", "AU02": "x"},
+                                                            "test_series_read_before_training": True}},
+           "corpora": {"A": {"bias": {"aus": ["AU14", "AU23"]}}}}
+    text = " ".join(_graph_sentence(doc))
+    assert "left out AU14, AU02: 1 of A's 2 bias AUs, and AU02 that is not one" in text
+    assert "with B's AU series as an unlabelled context" in text
+    doc["bias"]["causal_selection"]["left_out"] = {"AU14": "", "AU23": ""}
+    assert "exactly A's bias AUs" in " ".join(_graph_sentence(doc))

@@ -68,9 +68,20 @@ def _graph_sentence(doc: dict[str, Any]) -> list[str]:
     if not {"causal", "none"} <= set(summary):
         return []
     causal, none = summary["causal"]["overall"], summary["none"]["overall"]
-    return [f"- Causal graph against no graph (bias study, one seed): in-domain {causal['in_domain']['mean']:.3f} "
-            f"vs {none['in_domain']['mean']:.3f}, on B {causal['cross_domain']['mean']:.3f} vs "
-            f"{none['cross_domain']['mean']:.3f}."]
+    out = [f"- Causal graph against no graph (bias study, one seed): in-domain {causal['in_domain']['mean']:.3f} "
+           f"vs {none['in_domain']['mean']:.3f}, on B {causal['cross_domain']['mean']:.3f} vs "
+           f"{none['cross_domain']['mean']:.3f}."]
+    sel = doc["bias"].get("causal_selection")
+    if sel:
+        truth = set(doc["corpora"]["A"]["bias"]["aus"])
+        left = list(sel["left_out"])
+        read = "A, with B's AU series as an unlabelled context" if sel["test_series_read_before_training"] else "A alone"
+        verdict = ("exactly A's bias AUs" if set(left) == truth else
+                   f"{len(set(left) & truth)} of A's {len(truth)} bias AUs"
+                   + (f", and {', '.join(sorted(set(left) - truth))} that is not one" if set(left) - truth else ""))
+        out.append(f"- The causal variant's AU selection (discovered from {read}; B's labels unread) left out "
+                   f"{', '.join(left) or 'no AU'}: {verdict} (the simulator's truth: {', '.join(sorted(truth))}).")
+    return out
 
 
 def reading_markdown(doc: dict[str, Any]) -> list[str]:

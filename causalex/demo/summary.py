@@ -83,7 +83,8 @@ def build_summary(state: Any, plots: dict[str, Any]) -> dict[str, Any]:
         "graph_b": {"file": "graphs/corpus_b.json", **edge_rows(state.graphs["b"], state.graphs["true_b"])["truth"]},
         "bias": {"report": layout.relative(layout.bias_report / "report.md"), "summary": bias["summary"],
                  "reliance": bias["reliance"], "graph_diff": (bias.get("graph_diff") or {}).get("counts"),
-                 "in_domain_protocol": _protocol_words(bias["settings"].get("folds", 0))},
+                 "in_domain_protocol": _protocol_words(bias["settings"].get("folds", 0)),
+                 "causal_selection": bias["settings"].get("causal_selection")},
         "plots": plots,
     }
 
