@@ -23,7 +23,8 @@ import torch
 import causalex
 from causalex.errors import input_error, require_file
 from causalex.fileio import atomic_write
-from causalex.graph import AUGraph, GraphEdge, check_graph_doc
+from causalex.graph import AUGraph, GraphEdge
+from causalex.graph_doc import check_graph_doc
 from causalex.model.network import SpottingNet, build_model
 from causalex.spot.decoding import DecodeConfig
 from causalex.train.config import ExperimentConfig
