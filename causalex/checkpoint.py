@@ -63,7 +63,8 @@ class ModelBundle:
         decode: decoding settings with the thresholds chosen on validation.
         state_dict: the weights.
         versions: library versions at training time.
-        meta: training notes (fold, best epoch, validation F1, selection rule, subjects).
+        meta: training notes (fold, best epoch, validation F1, selection rule, subjects, and ``scale``: the
+            scale of the AU series it was trained on, see `AUSeries.common_scale`).
     """
 
     config: ExperimentConfig
@@ -74,6 +75,12 @@ class ModelBundle:
     state_dict: dict[str, torch.Tensor]
     versions: dict[str, str] = field(default_factory=library_versions)
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scale(self) -> str | None:
+        """Scale of the AU series the model was trained on (``meta["scale"]``); None in older checkpoints."""
+        value = self.meta.get("scale")
+        return str(value) if value else None
 
     def build_model(self, device: str | torch.device = "cpu") -> SpottingNet:
         """The network with its weights, in eval mode on ``device``.
@@ -232,6 +239,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise input_error(path, "the graph stored in the checkpoint is not the one its weights were trained with")
     meta = dict(payload.get("meta", {}))
     meta["file"] = str(path)
+    if not meta.get("scale"):
+        log.warning("%s: the checkpoint does not record the scale of the AU series it was trained on (written "
+                    "before causalex recorded it): inputs on another scale cannot be detected", path)
     bundle = ModelBundle(config=config, au_names=au_names, graph=graph, working_fps=working_fps, decode=decode,
                          state_dict=state, versions=dict(payload.get("versions", {})), meta=meta)
     bundle.build_model("cpu")  # fails here, with the message above, when the weights do not fit

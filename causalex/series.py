@@ -21,6 +21,12 @@ from causalex.errors import InputError, input_error
 from causalex.fileio import atomic_write
 
 AU_NAME_RE = re.compile(r"^AU\d{2}$")
+UNKNOWN_SCALE = "unknown"
+SCALE_MEANINGS = {  # what one number of a series means, per scale name (keep the README's formats in step)
+    "intensity_0_5": "OpenFace AU intensity, 0..5",
+    "probability_0_1": "py-feat AU probability, 0..1",
+    "percent_iod": "flow-backend facial motion in percent of the inter-ocular distance, signed",
+}
 SERIES_FORMAT_VERSION = 1
 SERIES_SUFFIX = ".parquet"
 _META_KEY = b"causalex.series"
@@ -97,6 +103,13 @@ class AUSeries:
             raise input_error(self.video, f"AU series lacks {', '.join(missing)} (has {', '.join(self.au_names)})")
         idx = [self.au_names.index(n) for n in au_names]
         return replace(self, values=self.values[:, idx], au_names=list(au_names), meta=dict(self.meta))
+
+    @staticmethod
+    def common_scale(series: list["AUSeries"]) -> str:
+        """The scale of a set of series (what a model trained on them expects): their one known scale, several
+        joined by ``+`` (sorted), or ``unknown`` when none records one."""
+        known = sorted({s.scale for s in series if s.scale and s.scale != UNKNOWN_SCALE})
+        return "+".join(known) if known else UNKNOWN_SCALE
 
     def valid_values(self) -> np.ndarray:
         """Rows of valid frames only. Shapes: ``[T_valid, K]``."""
@@ -178,6 +191,57 @@ class AUSeries:
             if isinstance(exc, InputError):
                 raise
             raise input_error(path, f"invalid AU series ({exc})") from exc
+
+
+def describe_scale(scale: str) -> str:
+    """``scale`` with what its numbers mean, e.g. ``intensity_0_5 (OpenFace AU intensity, 0..5)``."""
+    meanings = [SCALE_MEANINGS[part] for part in scale.split("+") if part in SCALE_MEANINGS]
+    return f"{scale} ({'; '.join(meanings)})" if meanings else scale
+
+
+def scale_mismatch(model_scale: str | None, series_scale: str | None) -> bool:
+    """Whether series on ``series_scale`` are on none of the scales a model was trained on (``model_scale``,
+    as `AUSeries.common_scale` gives it); False when either is unknown (nothing to tell)."""
+    if not model_scale or not series_scale or UNKNOWN_SCALE in (model_scale, series_scale):
+        return False
+    return series_scale not in model_scale.split("+")
+
+
+def scale_problem(series: AUSeries, model_scale: str | None) -> str | None:
+    """One line saying why ``series`` does not fit a model trained on ``model_scale``, or None when it fits
+    (or when either scale is unknown)."""
+    if not scale_mismatch(model_scale, series.scale):
+        return None
+    return (f"AU series on scale {describe_scale(series.scale)}, but the model was trained on "
+            f"{describe_scale(str(model_scale))}: its scores on these numbers would mean nothing")
+
+
+def header_scale(path: str | os.PathLike) -> str:
+    """The scale of one series file from its header alone (no values read): a Parquet series' recorded scale,
+    ``intensity_0_5`` for an OpenFace CSV, ``probability_0_1`` for a py-feat one.
+
+    Raises:
+        InputError: unreadable file or unknown kind.
+    """
+    path = Path(path)
+    if path.suffix == SERIES_SUFFIX:
+        import pyarrow.parquet as pq
+
+        try:
+            return str(json.loads((pq.read_schema(path).metadata or {})[_META_KEY]).get("scale") or UNKNOWN_SCALE)
+        except Exception as exc:  # pyarrow raises several types for a corrupt file
+            raise input_error(path, f"not a causalex series file ({type(exc).__name__})") from None
+    from causalex.readers import sniff_csv_kind  # (the readers import this module)
+    from causalex.readers.openface import OPENFACE_SCALE
+    from causalex.readers.pyfeat import PYFEAT_SCALE
+
+    return OPENFACE_SCALE if sniff_csv_kind(path) == "openface" else PYFEAT_SCALE
+
+
+def files_scale(paths: list[str | os.PathLike]) -> str:
+    """`AUSeries.common_scale` of series files, from their headers (see `header_scale`)."""
+    known = sorted({scale for p in paths if (scale := header_scale(p)) != UNKNOWN_SCALE})
+    return "+".join(known) if known else UNKNOWN_SCALE
 
 
 def common_au_names(series: list[AUSeries]) -> list[str]:

@@ -177,3 +177,20 @@ def test_a_new_report_removes_what_an_earlier_one_left(tmp_path):
     _remove_stale(out, {"new": new, "report.json": out / "report.json"})
     assert sorted(p.name for p in out.rglob("*") if p.is_file()) == ["my_figure.png", "none_seed0_in_domain.csv",
                                                                      "report.json"]
+
+
+def test_test_corpus_on_another_scale_exits_2_before_training(corpora, tmp_path):
+    from dataclasses import replace as dc_replace
+
+    flow = tmp_path / "flowB"
+    flow.mkdir()
+    for s in generate_corpus("tiny", bias=0.0, seed=2).series:
+        dc_replace(s, scale="percent_iod").save(flow / f"{s.video}.parquet")
+    (flow / "labels.csv").write_text((corpora / "B" / "labels.csv").read_text())
+    args = _args(corpora, tmp_path / "out", "--graphs", "none")
+    args[args.index("--test") + 1], args[args.index("--test-labels") + 1] = str(flow), str(flow / "labels.csv")
+    result = runner.invoke(app, ["--quiet", *args])
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1 and str(flow) in message and "percent_iod" in message
+    assert not (tmp_path / "out").exists()

@@ -114,7 +114,8 @@ class ModelBackend:
         return ModelBundle(config=cfg, au_names=au_names, graph=graph, working_fps=cfg.data.working_fps,
                            decode=decode, state_dict=result.state_dict,
                            meta={"seed": seed, "best_epoch": result.best_epoch, "val_f1": result.val_f1,
-                                 "trained_on": fold.train_subjects, "validated_on": fold.val_subjects})
+                                 "trained_on": fold.train_subjects, "validated_on": fold.val_subjects,
+                                 "scale": AUSeries.common_scale(series)})
 
     def _network(self, bundle: ModelBundle) -> torch.nn.Module:
         cached = self._models.get(id(bundle))

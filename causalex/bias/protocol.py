@@ -309,6 +309,19 @@ class _Runner:
         return study
 
 
+def _check_scales(train_source: CorpusSource, test_source: CorpusSource) -> None:
+    """Refuse two corpora whose series hold different numbers (file headers only: B's data stay unread)."""
+    from causalex.readers import collect_series_files
+    from causalex.series import describe_scale, files_scale, scale_mismatch
+
+    train_scale = files_scale(collect_series_files([train_source.series_path]))
+    test_scale = files_scale(collect_series_files([test_source.series_path]))
+    if scale_mismatch(train_scale, test_scale):
+        raise InputError(f"{test_source.series_path}: AU series on scale {describe_scale(test_scale)}, but "
+                         f"{train_source.name}'s are on {describe_scale(train_scale)}: a model trained on one "
+                         "reads nothing in the other; extract both corpora with the same backend")
+
+
 def run_bias_study(train_source: CorpusSource, test_source: CorpusSource, backend: SpotterBackend,
                    config: StudyConfig | None = None, on_step: Callable[[str], None] | None = None) -> BiasStudy:
     """Run the cross-dataset bias study (see the module doc for the order of work).
@@ -330,6 +343,7 @@ def run_bias_study(train_source: CorpusSource, test_source: CorpusSource, backen
     config = config or StudyConfig()
     config.validate()
     train_aus, test_aus = train_source.peek(), test_source.peek()
+    _check_scales(train_source, test_source)
     au_names, note = agree_au_names(train_aus, test_aus, train_source.name, test_source.name)
     if config.exclude_aus:  # an AU that only one corpus has is already out of the shared set: nothing to exclude
         either = set(train_aus) | set(test_aus)

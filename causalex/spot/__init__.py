@@ -1,6 +1,7 @@
 """Spotting: decode per-frame scores into intervals, and the spotting API (trained model or threshold).
 
-Modules: `decoding` (scores -> intervals), `scoring` (model + decoding on one video), `spotter`
+Modules: `decoding` (scores -> intervals), `search` (its linear-time onset/offset search, interval means and
+NMS), `scoring` (model + decoding on one video), `spotter`
 (`make_spotter`, `ModelSpotter`), `threshold` (untrained baseline), `plot` (score plot).
 """
 

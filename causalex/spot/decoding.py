@@ -13,13 +13,14 @@ For each expression type separately:
 5. greedy non-maximum suppression (IoU > ``nms_iou``) keeps the best of overlapping intervals, then
    those scoring below ``threshold`` are dropped and at most ``top_k`` per video are kept.
 
+The cost is linear in the number of candidates and the memory bounded whatever the video's length
+(`causalex.spot.search`: the same intervals as the exhaustive search and the plain greedy NMS, bit for bit).
 Durations are in seconds, so the same settings work at any frame rate. ``threshold`` (and the duration
 bounds) are normally chosen on validation subjects by `causalex.train.selection`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -27,6 +28,9 @@ from scipy.signal import find_peaks
 
 from causalex.labels import EXPRESSION_TYPES, Interval
 from causalex.model.outputs import channel_index
+from causalex.spot.search import interval_means, interval_scores, nms_1d, search_bounds, search_bounds_many
+
+__all__ = ["DecodeConfig", "TypeDecodeConfig", "decode_type", "decode_video", "nms_1d", "search_bounds"]
 
 
 @dataclass
@@ -98,65 +102,6 @@ class DecodeConfig:
         return cls(**kwargs)
 
 
-def search_bounds(onset: np.ndarray, offset: np.ndarray, inside: np.ndarray, apex: int,
-                  min_len: int, max_len: int, inside_weight: float) -> tuple[int, int]:
-    """Best onset and offset around one apex (exhaustive search over the allowed lengths).
-
-    Args:
-        onset, offset, inside: per-frame probabilities of one type.
-        apex: frame of the apex candidate.
-        min_len, max_len: allowed interval lengths in frames (inclusive).
-        inside_weight: weight of the inside term.
-
-    Returns:
-        ``(s, e)`` with ``s <= apex <= e`` and, when the video is long enough, ``min_len <= e - s + 1 <= max_len``.
-
-    Shapes:
-        onset, offset, inside: ``[T]``.
-    """
-    t = onset.shape[0]
-    lo, hi = max(0, apex - max_len + 1), min(t - 1, apex + max_len - 1)
-    starts = np.arange(lo, apex + 1)  # [S]
-    ends = np.arange(apex, hi + 1)  # [E]
-    csum = np.concatenate([[0.0], np.cumsum(inside[lo:hi + 1].astype(np.float64) - 0.5)])  # [hi-lo+2]
-    scale = inside_weight / max(1.0, max_len / 2.0)
-    start_term = onset[starts] - scale * csum[starts - lo]  # [S]
-    end_term = offset[ends] + scale * csum[ends - lo + 1]  # [E]
-    length = ends[None, :] - starts[:, None] + 1  # [S, E]
-    objective = start_term[:, None] + end_term[None, :]
-    allowed = (length >= min_len) & (length <= max_len)
-    if not allowed.any():  # video shorter than min_len around this apex: take what is there
-        allowed = length <= max_len
-    objective = np.where(allowed, objective, -np.inf)
-    i, j = np.unravel_index(int(np.argmax(objective)), objective.shape)
-    return int(starts[i]), int(ends[j])
-
-
-def nms_1d(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Greedy non-maximum suppression of inclusive frame intervals.
-
-    Returns:
-        Indices kept, best score first.
-
-    Shapes:
-        starts, ends, scores: ``[N]``; returns ``[N_kept]``.
-    """
-    order = np.argsort(-scores, kind="stable")
-    keep: list[int] = []
-    for idx in order:
-        ok = True
-        for k in keep:
-            inter = min(ends[idx], ends[k]) - max(starts[idx], starts[k]) + 1
-            if inter > 0:
-                union = (ends[idx] - starts[idx] + 1) + (ends[k] - starts[k] + 1) - inter
-                if inter / union > iou_threshold:
-                    ok = False
-                    break
-        if ok:
-            keep.append(int(idx))
-    return np.asarray(keep, dtype=np.int64)
-
-
 def decode_type(probs: np.ndarray, fps: float, expression_type: str, config: DecodeConfig,
                 threshold: float | None = None, valid: np.ndarray | None = None) -> list[tuple[int, int, int, float]]:
     """Intervals of one type from per-frame probabilities.
@@ -188,20 +133,15 @@ def decode_type(probs: np.ndarray, fps: float, expression_type: str, config: Dec
     peaks = peaks - 1
     if peaks.size == 0:
         return []
-    starts, ends, scores, apexes = [], [], [], []
-    tracked = None if valid is None else np.concatenate([[0], np.cumsum(np.asarray(valid, bool))])  # [T+1]
-    for p in peaks.tolist():
-        s, e = search_bounds(onset, offset, inside, p, min_len, max_len, config.inside_weight)
-        if tracked is not None and tracked[e + 1] - tracked[s] < config.min_valid * (e - s + 1):
-            continue
-        apexes.append(p)
-        starts.append(s)
-        ends.append(e)
-        scores.append(math.sqrt(max(float(apex[p]), 0.0) * max(float(inside[s:e + 1].mean()), 0.0)))
-    starts_a, ends_a, scores_a = np.asarray(starts, np.int64), np.asarray(ends, np.int64), np.asarray(scores)
-    keep = nms_1d(starts_a, ends_a, scores_a, cfg.nms_iou)
+    starts, ends = search_bounds_many(onset, offset, inside, peaks, min_len, max_len, config.inside_weight)
+    if valid is not None:  # drop intervals mostly outside the tracked frames
+        tracked = np.concatenate([[0], np.cumsum(np.asarray(valid, bool))])  # [T+1]
+        ok = ~(tracked[ends + 1] - tracked[starts] < config.min_valid * (ends - starts + 1))
+        peaks, starts, ends = peaks[ok], starts[ok], ends[ok]
+    scores = interval_scores(apex[peaks], interval_means(inside, starts, ends))  # [N] float64
+    keep = nms_1d(starts, ends, scores, cfg.nms_iou)
     thr = cfg.threshold if threshold is None else threshold
-    out = [(int(starts_a[i]), int(apexes[i]), int(ends_a[i]), float(scores_a[i])) for i in keep if scores_a[i] >= thr]
+    out = [(int(starts[i]), int(peaks[i]), int(ends[i]), float(scores[i])) for i in keep.tolist() if scores[i] >= thr]
     if cfg.top_k > 0:
         out = out[:cfg.top_k]
     return out
@@ -231,10 +171,12 @@ def decode_video(probs: np.ndarray, emotion_probs: np.ndarray | None, fps: float
     out: list[Interval] = []
     for kind in EXPRESSION_TYPES:
         thr = None if thresholds is None else thresholds.get(kind)
-        for s, p, e, score in decode_type(probs, fps, kind, config, thr, valid):
-            emotion = ""
-            if emotion_probs is not None and len(emotion_classes):
-                emotion = str(emotion_classes[int(np.argmax(emotion_probs[s:e + 1].mean(0)))])
+        found = decode_type(probs, fps, kind, config, thr, valid)
+        emotions = [""] * len(found)
+        if found and emotion_probs is not None and len(emotion_classes):
+            means = interval_means(emotion_probs, np.array([f[0] for f in found]), np.array([f[2] for f in found]))
+            emotions = [str(emotion_classes[int(i)]) for i in np.argmax(means, axis=1)]  # [N, C] -> [N]
+        for (s, p, e, score), emotion in zip(found, emotions):
             out.append(Interval(video=video, onset=s, apex=p, offset=e, type=kind, emotion=emotion, score=score))
     out.sort(key=lambda iv: (iv.onset, iv.offset, iv.type))
     return out

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,12 @@ from causalex.errors import input_error
 from causalex.graph import linked_pairs
 from causalex.labels import Interval
 from causalex.model.outputs import SPOT_CHANNELS
-from causalex.series import AUSeries
+from causalex.series import UNKNOWN_SCALE, AUSeries, describe_scale, scale_problem
 from causalex.spot.scoring import decode_scores, score_prepared
 from causalex.spot.threshold import ThresholdConfig, ThresholdSpotter
-from causalex.train.dataset import prepare_video
+from causalex.train.dataset import prepare_video, series_origin
 
+log = logging.getLogger(__name__)
 _SPOTTERS: dict[str, Callable[..., Any]] = {}
 CHECKPOINT_NAME = "model.pt"
 
@@ -96,15 +98,19 @@ class ModelSpotter:
         bundle: a loaded checkpoint.
         device: where to run the network.
         chunk_frames: frames per forward chunk (memory bound for long videos).
+        allow_scale_mismatch: spot series on another scale than the training series' (with a warning)
+            instead of refusing them.
     """
 
     name = "model"
     trained = True
 
-    def __init__(self, bundle: ModelBundle, device: str | torch.device = "cpu", chunk_frames: int = 2048) -> None:
+    def __init__(self, bundle: ModelBundle, device: str | torch.device = "cpu", chunk_frames: int = 2048,
+                 allow_scale_mismatch: bool = False) -> None:
         self.bundle = bundle
         self.device = torch.device(device)
         self.chunk_frames = chunk_frames
+        self.allow_scale_mismatch = allow_scale_mismatch
         self.model = bundle.build_model(self.device)
 
     def describe(self) -> str:
@@ -116,7 +122,8 @@ class ModelSpotter:
         left_out = [a for a in b.graph.deselected() if a in b.au_names]
         used = f"{len(b.au_names) - len(left_out)} of {len(b.au_names)} AUs used (left out by the graph's AU " \
                f"selection: {', '.join(left_out)})" if left_out else f"{len(b.au_names)} AUs"
-        parts = [graph, f"{used} at {b.working_fps:g} fps"]
+        parts = [graph, f"{used} at {b.working_fps:g} fps",
+                 f"expects AU series on scale {describe_scale(b.scale)}" if b.scale else "training scale not recorded"]
         trained_on = b.meta.get("trained_on")
         if isinstance(trained_on, list):
             validated_on = b.meta.get("validated_on")
@@ -129,9 +136,10 @@ class ModelSpotter:
         return "; ".join(parts)
 
     @classmethod
-    def from_path(cls, model: str | os.PathLike, device: str | torch.device = "cpu") -> "ModelSpotter":
+    def from_path(cls, model: str | os.PathLike, device: str | torch.device = "cpu",
+                  allow_scale_mismatch: bool = False) -> "ModelSpotter":
         """Load a model folder or checkpoint (checked, see `causalex.checkpoint.load_checkpoint`)."""
-        return cls(load_checkpoint(checkpoint_path(model)), device)
+        return cls(load_checkpoint(checkpoint_path(model)), device, allow_scale_mismatch=allow_scale_mismatch)
 
     def spot_one(self, series: AUSeries) -> tuple[list[Interval], ScoreTrack]:
         """Intervals of one video (its own frames) and its score curves.
@@ -158,10 +166,29 @@ class ModelSpotter:
         """Whether ``series`` lasts less than `min_duration_s`."""
         return series.duration_s + 1e-9 < self.min_duration_s
 
+    def check_scale(self, series: AUSeries) -> None:
+        """Refuse (or, with ``allow_scale_mismatch``, warn about) a series on another scale than the training
+        series'; log when the series' scale is unknown and the model's known.
+
+        Raises:
+            InputError: the scales differ (one line naming the series file, its scale and the model's).
+        """
+        problem = scale_problem(series, self.bundle.scale)
+        if problem and not self.allow_scale_mismatch:
+            raise input_error(series_origin(series), f"{problem}; spot series from the extractor the model was "
+                                                     "trained on, or pass --allow-scale-mismatch to spot anyway")
+        if problem:
+            log.warning("%s: %s (spotted anyway: --allow-scale-mismatch)", series_origin(series), problem)
+        elif self.bundle.scale and self.bundle.scale != UNKNOWN_SCALE and series.scale == UNKNOWN_SCALE:
+            log.warning("%s: the AU series does not record its scale; the model expects %s", series_origin(series),
+                        describe_scale(self.bundle.scale))
+
     def check_inputs(self, series: list[AUSeries]) -> None:
-        """Raise `InputError` before any work when a series lacks a model AU or is too short."""
+        """Raise `InputError` before any work when a series is on another scale than the model's (see
+        `check_scale`), lacks a model AU or is too short."""
         cfg = self.bundle.config
         for s in series:
+            self.check_scale(s)
             missing = [a for a in self.bundle.au_names if a not in s.au_names]
             if missing or self.is_too_short(s):
                 prepare_video(s, self.bundle.au_names, cfg.data, cfg.features)  # raises the clear message
@@ -173,10 +200,11 @@ class ModelSpotter:
 
 
 @register_spotter("model")
-def _model_spotter(model: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> ModelSpotter:
+def _model_spotter(model: str | os.PathLike | None = None, device: str | torch.device = "cpu",
+                   allow_scale_mismatch: bool = False) -> ModelSpotter:
     if model is None:
         raise input_error(None, "the model spotter needs a trained model (or use --method threshold)")
-    return ModelSpotter.from_path(model, device)
+    return ModelSpotter.from_path(model, device, allow_scale_mismatch=allow_scale_mismatch)
 
 
 class TrackedThresholdSpotter(ThresholdSpotter):

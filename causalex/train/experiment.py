@@ -342,7 +342,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                             meta={"trained_on": fold.train_subjects, "validated_on": fold.val_subjects,
                                   "best_epoch": result.best_epoch, "val_f1": result.val_f1,
                                   "selection": fold.selection, "history": result.history,
-                                  "cross_validation": {k: metrics[k] for k in ("micro", "macro", "overall")}})
+                                  "cross_validation": {k: metrics[k] for k in ("micro", "macro", "overall")},
+                                  "scale": AUSeries.common_scale(series)})
         metrics["final_model"] = {"trained_on": fold.train_subjects, "validated_on": fold.val_subjects,
                                   "best_epoch": result.best_epoch, "val_f1": result.val_f1,
                                   "thresholds": result.thresholds}

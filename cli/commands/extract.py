@@ -34,8 +34,11 @@ def extract(
     inputs: List[Path] = typer.Argument(..., help="Videos, folders (searched recursively; a folder of numbered "
                                                   "frame images is one video) or .txt lists of paths."),
     output: Path = typer.Option(..., "-o", "--output", help="Output folder: <video>.parquet per video + manifest.csv."),
-    backend: Backend = typer.Option(Backend.flow, "--backend", help="flow: offline landmarks + optical flow "
-                                                                     "(default); pyfeat: py-feat AU probabilities."),
+    backend: Backend = typer.Option(Backend.flow, "--backend", help="flow (default): offline landmarks + optical "
+                                                                     "flow, signed facial motion in percent of the "
+                                                                     "inter-ocular distance (scale percent_iod); "
+                                                                     "pyfeat: py-feat AU probabilities 0..1 (scale "
+                                                                     "probability_0_1)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Videos extracted in parallel (one process each)."),
     fps: Optional[float] = typer.Option(None, "--fps", **FPS_RANGE, help="Output frame rate: keep every "
                                                                        "round(source_fps/F)-th frame."),
@@ -50,6 +53,14 @@ def extract(
     force: bool = typer.Option(False, "--force", help="Re-extract videos an earlier run already finished."),
 ) -> None:
     """Extract per-frame AU series from videos, resuming an earlier run into the same folder.
+
+    What the numbers are: --backend flow writes signed facial motion per AU
+    in percent of the inter-ocular distance (scale percent_iod; 0 = the
+    face at rest, tens of percent for a strong movement); --backend pyfeat
+    writes py-feat AU probabilities 0..1 (probability_0_1). OpenFace CSVs,
+    which train and spot read directly, hold intensities 0..5
+    (intensity_0_5). Each file records its scale, and a model refuses
+    series on another scale than its training series'.
 
     Each video becomes OUTPUT/<video>.parquet; OUTPUT/manifest.csv (rewritten after every video) records
     path, content hash, frames, fps, backend, version, status and error. A rerun skips finished videos;

@@ -24,11 +24,15 @@ class Method(str, enum.Enum):
 def _load_inputs(paths: list[Path], fps: Optional[float]):
     """AU series of every input; videos are extracted first (causalex.extract)."""
     from causalex.errors import input_error
-    from causalex.readers import load_series_inputs
+    from causalex.readers import collect_series_files, read_series
 
     videos = [p for p in paths if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
     others = [p for p in paths if p not in videos]
-    series = load_series_inputs(others, fps=fps) if others else []
+    series = []
+    for path in collect_series_files(others) if others else []:
+        s = read_series(path, fps=fps)
+        s.meta.setdefault("file", str(path))  # messages name the file (Parquet series do not record it)
+        series.append(s)
     if videos:
         try:
             from causalex.extract import extract_video
@@ -76,12 +80,21 @@ def spot(
     threads: int = typer.Option(1, "--threads", min=0, help=THREADS_HELP),
     skip_short: bool = typer.Option(False, "--skip-short", help="Leave out (with a warning) inputs shorter than "
                                                                 "the model's window instead of refusing the batch."),
+    allow_scale_mismatch: bool = typer.Option(False, "--allow-scale-mismatch",
+                                              help="Spot inputs whose scale (e.g. flow's percent_iod) differs from "
+                                                   "the training series' (e.g. OpenFace intensity_0_5), with a "
+                                                   "warning, instead of refusing them. Their scores are unreliable."),
 ) -> None:
     """Spot macro- and micro-expressions and write the predictions CSV (video, onset, apex, offset, type,
     score, emotion, onset_s, offset_s). Inputs are resampled to the model's working frame rate and the
     intervals mapped back to each input's own frames. Every input must last at least the model's window
     (data.window_s, 6 s by default; --skip-short leaves shorter ones out) and have its AUs: all inputs are
     checked before any is spotted.
+
+    Inputs must also be on the scale of the model's training series, which
+    every series file and model records (OpenFace intensity_0_5, py-feat
+    probability_0_1, extract's flow percent_iod): a series on another scale
+    is refused, unless --allow-scale-mismatch.
 
     Example: causalex spot runs/casme2 series/ -o predictions.csv --plot scores.png
     """
@@ -107,11 +120,12 @@ def spot(
             torch_device = resolve_device(device)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        spotter = make_spotter("model", model=model_path, device=torch_device)
+        spotter = make_spotter("model", model=model_path, device=torch_device,
+                               allow_scale_mismatch=allow_scale_mismatch)
         info(f"loaded {model_path}: {spotter.describe()}")
     else:
         inputs = paths
-        spotter = make_spotter("threshold")
+        spotter = make_spotter("threshold")  # (untrained: no training scale to check)
         err_console.print("[bold yellow]note:[/] --method threshold runs an UNTRAINED threshold spotter "
                           "(robust AU activity): a baseline, not the trained model.")
     if plot is not None:
@@ -136,7 +150,7 @@ def spot(
                               + ", ".join(f"{s.video} ({s.duration_s:.2f} s)" for s in short), highlight=False)
             left_out = {s.video for s in short}  # video ids are unique (checked on loading)
             series = [s for s in series if s.video not in left_out]
-    spotter.check_inputs(series)  # AU set and length checked for every input before any work
+    spotter.check_inputs(series)  # scale, AU set and length checked for every input before any work
 
     found, tracks = [], []
     with progress() as bar:
