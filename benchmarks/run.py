@@ -53,6 +53,8 @@ SUITE = (
     Bench("fold_speed", "bench_fold_speed.py", "batched forward frames/s and one LOSO fold (#6 speed targets)", 120, 900),
     Bench("train_accuracy", "bench_train_accuracy.py", "LOSO spotting F1 on simulated presets", 150, 3600),
     Bench("bias", "bench_bias.py", "in-domain vs cross-domain F1 against bias strength", 420, 3600),
+    Bench("discover_ts", "bench_discover_ts.py", "time-series discovery against the truth over simulated corpora", 60, 1800),
+    Bench("decode", "bench_decode.py", "decoding and spot time and peak memory at 1, 3, 10 h", 120, 900),
 )
 
 
