@@ -258,3 +258,20 @@ def test_label_nodes_reach_the_expression_roots_and_need_labels(caplog):
         discover_graph(corpus.series, [Interval("elsewhere", 1, 2, 3, "micro")], DiscoveryConfig(label_nodes=True))
     with pytest.raises(InputError, match="label nodes need the timeseries method"):
         DiscoveryConfig(label_nodes=True, method="fci").validate()
+
+
+def test_tigramite_engine_settings_and_run():
+    with pytest.raises(InputError, match="tigramite engine runs the timeseries method only"):
+        DiscoveryConfig(engine="tigramite", method="fci").validate()
+    with pytest.raises(InputError, match="runs once"):
+        DiscoveryConfig(engine="tigramite", bootstrap=3).validate()
+    with pytest.raises(InputError, match="not causal-learn"):
+        DiscoveryConfig(engine="causal-learn").validate()
+    pytest.importorskip("tigramite")
+    series = [chain_series(f"v{i}", f"s{i}", seed=i, t=800) for i in range(2)]
+    graph = discover_graph(series, config=DiscoveryConfig(engine="tigramite", max_lag_s=0.1))
+    assert graph.provenance["engine"] == "tigramite"
+    kept = {(e.source, e.target) if e.kind == "-->" else (e.target, e.source) for e in graph.kept_edges()}
+    assert ("AU01", "AU02") in kept
+    with pytest.raises(InputError, match="no --context"):
+        discover_graph(series, config=DiscoveryConfig(engine="tigramite"), contexts={"B": [chain_series("b", seed=9)]})

@@ -34,7 +34,7 @@ from causalex.series import AUSeries
 log = logging.getLogger(__name__)
 
 METHODS = ("timeseries", "fci", "pc")
-ENGINES = ("fast", "causal-learn")
+ENGINES = ("fast", "causal-learn", "tigramite")
 BACKGROUNDS = ("none", "facs")
 GRAPH_VARIANTS = ("causal", "cooccurrence", "facs", "full", "none")
 
@@ -48,7 +48,8 @@ class DiscoveryConfig:
     max_lag_s: float = 0.3  # timeseries: longest lag tested, seconds (own past and candidate parents' past)
     min_effect: float = 0.03  # timeseries: smallest |partial correlation| that counts as a link
     label_nodes: bool = False  # timeseries: expression labels (inside micro / macro) as nodes no AU can cause
-    engine: str = "fast"  # "fast" (batched, ours) or "causal-learn" (reference implementation)
+    engine: str = "fast"  # "fast" (batched, ours), "causal-learn" (reference FCI/PC) or "tigramite" (reference
+    # PCMCI+ for the timeseries method: the optional tigramite extra, for comparison)
     ci_test: str = "fisherz"  # conditional-independence test
     alpha: float = 0.001  # significance level of each CI test (thousands of frames: keep it small)
     depth: int = -1  # largest conditioning set (-1: unlimited)
@@ -79,8 +80,12 @@ class DiscoveryConfig:
             raise InputError(f"min effect must be in [0, 1), got {self.min_effect}")
         if self.label_nodes and self.method != "timeseries":
             raise InputError("label nodes need the timeseries method (--method timeseries)")
-        if self.method == "timeseries" and self.engine != "fast":
-            raise InputError(f"the timeseries method runs on the fast engine only, got engine {self.engine!r}")
+        if self.method == "timeseries" and self.engine == "causal-learn":
+            raise InputError("the timeseries method runs on the fast or the tigramite engine, not causal-learn")
+        if self.engine == "tigramite" and self.method != "timeseries":
+            raise InputError("the tigramite engine runs the timeseries method only (--method timeseries)")
+        if self.engine == "tigramite" and self.bootstrap:
+            raise InputError("the tigramite engine runs once: --bootstrap needs --engine fast")
         if not 0.0 < self.alpha < 1.0:
             raise InputError(f"alpha must be in (0, 1), got {self.alpha}")
         if self.depth < -1:

@@ -175,8 +175,10 @@ def tigramite_pag(series: list[AUSeries], *, method: str = "pcmciplus", max_lag_
     valid = np.concatenate([data[d][~masks[d][:, 0]] for d in data])
     tested = [k for k in range(len(names)) if valid[:, k].std() >= MIN_SD]
     if len(tested) < 2:
-        raise InputError(f"fewer than 2 AUs vary ({', '.join(names[k] for k in tested) or 'none'}); nothing to discover")
-    frame = tg["DataFrame"]({d: v[:, tested] for d, v in data.items()}, mask={d: m[:, tested] for d, m in masks.items()},
+        varying = ", ".join(names[k] for k in tested) or "none"
+        raise InputError(f"fewer than 2 AUs vary ({varying}); nothing to discover")
+    frame = tg["DataFrame"]({d: v[:, tested] for d, v in data.items()},
+                            mask={d: m[:, tested] for d, m in masks.items()},
                             analysis_mode="multiple", var_names=[names[k] for k in tested])
     test = tg["ParCorr"](significance="analytic", mask_type="xyz")
     with contextlib.redirect_stdout(io.StringIO()):  # tigramite prints; the library must not

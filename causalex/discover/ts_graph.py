@@ -355,9 +355,18 @@ def discover_timeseries_graph(series: list[AUSeries], labels: list[Interval] | N
     unit = _timeseries_unit(cfg, subject_index) if cfg.bootstrap else None
     units = None if unit is None else ([subject_index[x] for x in subjects_of] if unit == "subject"
                                        else list(range(len(series))))
-    edges, adjacency, selection, extra = timeseries_graph(
-        working, nodes, opts, cfg.policy, None if bk.is_empty() else bk, contexts, rows=rows, units=units,
-        bootstrap=cfg.bootstrap, threshold=cfg.threshold, seed=cfg.seed)
+    if cfg.engine == "tigramite":  # the reference PCMCI+ (optional extra), for comparison
+        from causalex.discover.tigramite_engine import tigramite_graph
+
+        if contexts or rows:
+            raise InputError("the tigramite engine takes one corpus and every frame: no --context, "
+                             "--inside-expressions or --per type")
+        edges, adjacency, selection, extra = tigramite_graph(working, nodes, opts, cfg.policy,
+                                                             None if bk.is_empty() else bk)
+    else:
+        edges, adjacency, selection, extra = timeseries_graph(
+            working, nodes, opts, cfg.policy, None if bk.is_empty() else bk, contexts, rows=rows, units=units,
+            bootstrap=cfg.bootstrap, threshold=cfg.threshold, seed=cfg.seed)
     links: list[dict[str, Any]] = []
     if cfg.label_nodes:
         if not labels:

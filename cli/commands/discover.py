@@ -32,7 +32,9 @@ def register(app: typer.Typer) -> None:
         series: List[Path] = typer.Argument(..., help="AU series files or folders (.parquet, OpenFace or py-feat CSV)."),
         output: Path = typer.Option(..., "-o", "--output", help="Graph JSON to write; with --per subject/type a "
                                                                  "folder that gets one <group>.json per group."),
-        engine: str = typer.Option("fast", "--engine", help="fast (batched, ours) or causal-learn (reference)."),
+        engine: str = typer.Option("fast", "--engine", help="fast (batched, ours), causal-learn (reference FCI/PC) or "
+                                                            "tigramite (reference PCMCI+ for --method timeseries; "
+                                                            "pip install 'causalex[tigramite]')."),
         method: str = typer.Option("timeseries", "--method",
                                    help="timeseries (lagged tests on each AU's own past and its candidate parents' "
                                         "past, AU selection), fci (PAG over frames) or pc (CPDAG)."),
