@@ -138,7 +138,7 @@ def video_hashes(series: list[AUSeries]) -> dict[str, str]:
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries a graph depends on."""
     out = {"python": platform.python_version()}
-    for dist in ("causalex", "numpy", "scipy", "causal-learn", "torch"):
+    for dist in ("causalex", "numpy", "scipy", "causal-learn", "torch", "tigramite"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -381,7 +381,7 @@ def discover_timeseries_graph(series: list[AUSeries], labels: list[Interval] | N
         "kind": "causal discovery", "data_hash": data_hash(series, labels if _labels_used(cfg) else None),
         "video_hashes": video_hashes(series),
         "n_series": len(series), "n_subjects": len(subjects), **extra,
-        "engine": cfg.engine, "method": cfg.method, "ci_test": "fisherz", "alpha": cfg.alpha, "depth": cfg.depth,
+        "engine": cfg.engine, "method": cfg.method, "ci_test": "parcorr" if cfg.engine == "tigramite" else "fisherz", "alpha": cfg.alpha, "depth": cfg.depth,
         "max_lag_s": cfg.max_lag_s, "min_effect": cfg.min_effect, "bootstrap": cfg.bootstrap, "resample": unit,
         "threshold": cfg.threshold if cfg.bootstrap else 0.0, "sampling": cfg.sampling.to_dict(),
         "policy": cfg.policy, "background": cfg.background, "seed": cfg.seed,
