@@ -52,7 +52,7 @@ from causalex.discover.background import BackgroundKnowledge
 from causalex.discover.debias import debias_edges
 from causalex.discover.pag import ARROW, CIRCLE, MARK_NAME, NO_EDGE, PAG, TAIL
 from causalex.discover.selection import masked_adjacency, select_aus
-from causalex.discover.timeseries import TimeSeriesOptions
+from causalex.discover.timeseries import TimeSeriesOptions, lagged_direction
 from causalex.discover.ts_graph import MIN_SD, at_working_rate
 from causalex.errors import InputError
 from causalex.graph import GraphEdge
@@ -108,11 +108,12 @@ def fold_lagged_graph(graph: np.ndarray, val: np.ndarray, dominance: float = 2.0
         for j in range(i + 1, k):
             fwd, fwd_mark = _direction(graph[i, j, 1:], val[i, j, 1:])
             back, back_mark = _direction(graph[j, i, 1:], val[j, i, 1:])
-            if fwd and (not back or fwd >= dominance * back):
+            way = lagged_direction(fwd, back, dominance)
+            if way == "forward":
                 marks[i, j], marks[j, i] = ARROW, fwd_mark
-            elif back and (not fwd or back >= dominance * fwd):
+            elif way == "backward":
                 marks[j, i], marks[i, j] = ARROW, back_mark
-            elif fwd and back:
+            elif way == "both":
                 marks[i, j] = marks[j, i] = ARROW
             elif graph[i, j, 0]:
                 link = str(graph[i, j, 0])

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import numpy as np
 from scipy.special import ndtr
@@ -269,7 +270,7 @@ def _contemporaneous(t: _Tester, parents: dict[int, list[tuple[int, int]]],
                 if not strength[i, j]:
                     continue
                 others = [m for m in range(k) if m not in (i, j) and (strength[i, m] or strength[j, m])]
-                for subset in _subsets(others, size):
+                for subset in combinations(others, size):
                     cond = list(dict.fromkeys(lagged[i] + lagged[j] + [t.col(m, 0) for m in subset]
                                               + [c for m in subset for c in lagged[m]]))
                     r = partial_corr(t.cov, [t.col(i, 0), t.col(j, 0)], cond)[0, 1]
@@ -280,20 +281,28 @@ def _contemporaneous(t: _Tester, parents: dict[int, list[tuple[int, int]]],
     return strength
 
 
-def _subsets(items: list[int], size: int):
-    from itertools import combinations
+def lagged_direction(forward: float, backward: float, dominance: float) -> str | None:
+    """The reading of lagged evidence between two AUs (rule 4 of the module doc; also tigramite's fold).
 
-    return combinations(items, size)
+    Returns:
+        ``"forward"`` (links one way, or one way ``dominance`` times stronger), ``"backward"``, ``"both"``
+        (similar strength both ways: a hidden common cause) or None (no lagged link).
+    """
+    if forward and (not backward or forward >= dominance * backward):
+        return "forward"
+    if backward and (not forward or backward >= dominance * forward):
+        return "backward"
+    return "both" if forward and backward else None
 
 
 def _mark_pair(marks: np.ndarray, i: int, j: int, ev: PairEvidence, dominance: float) -> None:
     """Step 4: the edge between i and j from its evidence (``marks[a, b]`` = mark at b)."""
-    fwd, back = ev.forward, ev.backward
-    if fwd and (not back or fwd >= dominance * back):
+    way = lagged_direction(ev.forward, ev.backward, dominance)
+    if way == "forward":
         marks[i, j], marks[j, i] = ARROW, TAIL
-    elif back and (not fwd or back >= dominance * fwd):
+    elif way == "backward":
         marks[j, i], marks[i, j] = ARROW, TAIL
-    elif fwd and back:
+    elif way == "both":
         marks[i, j] = marks[j, i] = ARROW
     elif ev.contemporaneous:
         marks[i, j] = marks[j, i] = CIRCLE
