@@ -106,6 +106,13 @@ class CorpusSource:
             shared = names if shared is None else [n for n in shared if n in set(names)]
         return shared or []
 
+    @property
+    def series_files(self) -> list[Path]:
+        """The corpus's series files (those `peek` listed; listed now if it has not run)."""
+        if not self._files:
+            self._files = collect_series_files([self.series_path])
+        return self._files
+
     def load_series(self, au_names: list[str]) -> list[AUSeries]:
         """Read the AU series only (restricted to ``au_names``): the labels stay unread.
 

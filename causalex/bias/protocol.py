@@ -311,11 +311,10 @@ class _Runner:
 
 def _check_scales(train_source: CorpusSource, test_source: CorpusSource) -> None:
     """Refuse two corpora whose series hold different numbers (file headers only: B's data stay unread)."""
-    from causalex.readers import collect_series_files
     from causalex.series import describe_scale, files_scale, scale_mismatch
 
-    train_scale = files_scale(collect_series_files([train_source.series_path]))
-    test_scale = files_scale(collect_series_files([test_source.series_path]))
+    train_scale = files_scale(train_source.series_files)  # the files `peek` listed: no second listing
+    test_scale = files_scale(test_source.series_files)
     if scale_mismatch(train_scale, test_scale):
         raise InputError(f"{test_source.series_path}: AU series on scale {describe_scale(test_scale)}, but "
                          f"{train_source.name}'s are on {describe_scale(train_scale)}: a model trained on one "
