@@ -74,8 +74,12 @@ class ProtocolConfig:
     max_pred_ratio: float = 3.0  # rate guard of the threshold choice: a type may predict at most this many
     # intervals per validation ground truth of that type (F1 there < 2 / (1 + ratio)); 0 = off. Measured LOSO
     # on five corpora (benchmarks/RESULTS.md): never worse, +0.026 micro F1 for the causal graph, +0.004 no graph
+    min_val_expressions: int = 3  # a type with fewer validation expressions (or none found at any threshold) is not
+    # tuned on validation F1: its threshold makes the validation videos get as many predictions as the training
+    # label rate gives (causalex.train.selection, "rate fallback")
     select_on_test: bool = False  # OPTIMISTIC: choose epoch/thresholds on the test subjects (published-paper protocol)
-    final_model: bool = True  # also train the deployment model on all subjects
+    final_model: bool = True  # also train the deployment model on all subjects (epoch: median of the folds' choices;
+    # thresholds: chosen on the folds' inner validation pooled)
 
 
 @dataclass
@@ -133,6 +137,7 @@ VALUE_RANGES = {  # (section, field) -> (predicate, words): values every run nee
     ("optim", "label_smoothing"): _between(0, 1, open_high=True),
     ("optim", "micro_weight"): _between(0, math.inf, open_high=True),
     ("optim", "emotion_weight"): _between(0, math.inf, open_high=True),
+    ("protocol", "min_val_expressions"): _between(1, math.inf, open_high=True),
     ("data", "working_fps"): _between(FPS_MIN, FPS_MAX),
     ("data", "window_s"): _between(0, math.inf, open_low=True, open_high=True),
     ("data", "context_s"): _between(0, math.inf, open_high=True),

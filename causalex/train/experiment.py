@@ -3,7 +3,8 @@
 `run_experiment` follows the protocol (LOSO by default): per fold it builds the AU graph from the
 fold's non-test subjects when the graph is data-driven (``causal``, ``cooccurrence``), trains with
 inner-validation selection, and spots the test subjects. It writes the model folder (`ModelDirLayout`):
-``model.pt`` (deployment model trained on all subjects), ``graph.json``, ``predictions.csv``
+``model.pt`` (deployment model trained on all subjects, its epoch and thresholds chosen from the folds'
+inner validation, `causalex.train.deployment`), ``graph.json``, ``predictions.csv``
 (out-of-fold), ``metrics.json`` (MEGC table, where F1 is lost, per-fold rows) and ``config.json``. Work in progress
 lives in ``.resume/`` so that an interrupted run continues with ``resume=True``.
 """
@@ -15,7 +16,7 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,16 +30,19 @@ from causalex.graph import AUGraph, linked_pairs
 from causalex.labels import Interval, LabelsFile, group_by_video, write_predictions_csv
 from causalex.logs import info_logs_off
 from causalex.metrics import error_breakdown, evaluate_predictions, evaluate_spotting
+from causalex.metrics.volume import count_types, log_volume_warnings, volume_warnings
 from causalex.model.network import build_model
 from causalex.readers import with_label_subjects
 from causalex.series import AUSeries, without_aus
 from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
+from causalex.train.deployment import deployment_selection
 from causalex.train.fit import fit_model
 from causalex.train.graphs import needs_data, resolve_graph, series_au_names, videos_seen_by_graph
 from causalex.train.inputs import check_inputs, label_counts, warn_unknown_emotions
-from causalex.train.protocols import SELECTION_INNER, SELECTION_NONE, SELECTION_TEST, Fold, final_fold, make_folds
+from causalex.train.protocols import SELECTION_INNER, SELECTION_NONE, SELECTION_TEST, Fold, make_folds
+from causalex.train.selection import ValidationEvidence, label_rates
 
 log = logging.getLogger(__name__)
 Event = Callable[[dict[str, Any]], None]
@@ -190,7 +194,8 @@ def fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[Prepar
 
 def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries], labels: list[Interval],
                 au_names: list[str], graph_spec: str, config: ExperimentConfig, device: torch.device, seed: int,
-                layout: ModelDirLayout, on_event: Event | None, contexts: dict[str, list[AUSeries]] | None = None):
+                layout: ModelDirLayout, on_event: Event | None, contexts: dict[str, list[AUSeries]] | None = None,
+                stop_epoch: int | None = None):
     graph = fold_graph(fold, graph_spec, series, videos, labels, au_names, config, contexts)
     train_v, val_v = fold_videos(videos, fold.train_subjects), fold_videos(videos, fold.val_subjects)
 
@@ -198,7 +203,7 @@ def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries],
         _emit(on_event, kind="epoch", fold=fold.name, epochs=config.optim.epochs, **record)
 
     fitted = fit_model(train_v, val_v, graph.adjacency_for(au_names), au_names, config, device, seed,
-                       node_mask=graph.node_mask(au_names),
+                       node_mask=graph.node_mask(au_names), stop_epoch=stop_epoch,
                        on_epoch=on_epoch, state_path=layout.resume / f"{fold.name}.state.pt",
                        durations_from=[v for v in train_v + val_v if v.subject not in fold.test_subjects])
     return graph, fitted.decode, fitted.result
@@ -207,11 +212,14 @@ def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries],
 def _fold_record(fold: Fold, result, preds: list[Interval], truth: list[Interval], graph: AUGraph) -> dict[str, Any]:
     scores = evaluate_spotting(preds, truth).to_json()
     chosen = next((h for h in result.history if h["epoch"] == result.best_epoch), {})
+    warnings = volume_warnings(count_types(preds), count_types(truth), f"fold {fold.name}",
+                               "the test subjects' ground truths")
     return {"fold": fold.name, "test_subjects": fold.test_subjects, "val_subjects": fold.val_subjects,
             "graph_links": linked_pairs(graph),
             "selection": fold.selection, "best_epoch": result.best_epoch, "val_f1": result.val_f1,
             "thresholds": result.thresholds, "val_counts": chosen.get("val_counts"),
-            "val_guarded": chosen.get("val_guarded", []),
+            "val_guarded": chosen.get("val_guarded", []), "threshold_sources": result.threshold_sources,
+            "warnings": warnings,
             "epochs_guarded": [h["epoch"] for h in result.history if h.get("val_guarded")],
             "micro_f1": scores["micro"]["f1"], "macro_f1": scores["macro"]["f1"],
             "overall_f1": scores["overall"]["f1"], "n_pred": scores["overall"]["n_pred"],
@@ -292,6 +300,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
 
     all_preds: list[Interval] = []
     records = []
+    evidence: list[ValidationEvidence] = []  # every fold's inner-validation evidence, pooled for the deployment model
     for i, fold in enumerate(folds):
         done_path = layout.resume / f"{fold.name}.json"
         if done_path.exists():
@@ -299,6 +308,9 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
             preds = [Interval(video=v, onset=s, apex=a, offset=e, type=t, emotion=em, score=sc)
                      for v, s, a, e, t, em, sc in doc["predictions"]]
             records.append(doc["record"])
+            if doc.get("evidence"):
+                evidence.append(ValidationEvidence.from_json(doc["evidence"]))
+            log_volume_warnings(doc["record"].get("warnings", []))
             all_preds.extend(preds)
             _emit(on_event, kind="fold_done", index=i + 1, total=len(folds), record=doc["record"], resumed=True)
             continue
@@ -310,7 +322,11 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         test_v = fold_videos(videos, fold.test_subjects)
         preds = [iv for v in test_v for iv in decode_prepared(model, v, config, decode, device, au_names)]
         record = _fold_record(fold, result, preds, [iv for v in test_v for iv in v.labels], graph)
-        write_text_atomic(done_path, json.dumps({"record": record, "predictions": [_interval_json(p) for p in preds]}))
+        log_volume_warnings(record["warnings"])
+        if result.evidence is not None:
+            evidence.append(result.evidence)
+        write_text_atomic(done_path, json.dumps({"record": record, "predictions": [_interval_json(p) for p in preds],
+                                                 "evidence": result.evidence.to_json() if result.evidence else None}))
         (layout.resume / f"{fold.name}.state.pt").unlink(missing_ok=True)
         records.append(record)
         all_preds.extend(preds)
@@ -332,22 +348,32 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
 
     final = None
     if config.protocol.final_model:
-        fold = final_fold(sorted(set(subjects.values())), counts, config.protocol, config.seed)
+        everyone = sorted(set(subjects.values()))
+        fold = Fold("final", [], everyone, [])
+        chosen = deployment_selection(records, evidence, config)
+        log.info("deployment model on all %d subjects: %s", len(everyone), chosen.description)
         _emit(on_event, kind="fold_start", fold="final", index=len(folds), total=len(folds),
-              epochs=config.optim.epochs)
+              epochs=chosen.epoch or config.optim.epochs)
         graph, decode, result = _train_fold(fold, videos, series, labels, au_names, graph_spec, config, device,
-                                            config.seed + 10_000, layout, on_event, contexts)
+                                            config.seed + 10_000, layout, on_event, contexts, stop_epoch=chosen.epoch)
+        for kind, thr in (chosen.thresholds or {}).items():
+            setattr(decode, kind, replace(decode.for_type(kind), threshold=float(thr)))
+        thresholds = {k: decode.for_type(k).threshold for k in ("micro", "macro")}
+        rates = label_rates(videos)
         final = ModelBundle(config=config, au_names=au_names, graph=graph, working_fps=config.data.working_fps,
                             decode=decode, state_dict=result.state_dict,
-                            meta={"trained_on": fold.train_subjects, "validated_on": fold.val_subjects,
-                                  "best_epoch": result.best_epoch, "val_f1": result.val_f1,
-                                  "selection": fold.selection, "history": result.history,
+                            meta={"trained_on": fold.train_subjects, "validated_on": [],
+                                  "best_epoch": result.best_epoch, "val_f1": None,
+                                  "selection": chosen.description, "deployment": chosen.to_json(),
+                                  "history": result.history, "label_rates_per_s": rates,
                                   "cross_validation": {k: metrics[k] for k in ("micro", "macro", "overall")},
                                   "scale": AUSeries.common_scale(series)})
-        metrics["final_model"] = {"trained_on": fold.train_subjects, "validated_on": fold.val_subjects,
-                                  "best_epoch": result.best_epoch, "val_f1": result.val_f1,
-                                  "thresholds": result.thresholds}
-        _emit(on_event, kind="final_done", best_epoch=result.best_epoch, val_f1=result.val_f1)
+        metrics["final_model"] = {"trained_on": fold.train_subjects, "validated_on": [],
+                                  "best_epoch": result.best_epoch, "thresholds": thresholds,
+                                  "selection": chosen.description, "threshold_sources": chosen.sources,
+                                  "label_rates_per_s": rates}
+        _emit(on_event, kind="final_done", best_epoch=result.best_epoch, thresholds=thresholds,
+              selection=chosen.description)
 
     fps_of = {s.video: s.fps for s in series}
     write_predictions_csv(layout.predictions, sorted(all_preds, key=lambda iv: (iv.video, iv.onset, iv.type)), fps_of)

@@ -19,7 +19,7 @@ from causalex.spot.decoding import DecodeConfig
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo
 from causalex.train.loop import TrainResult, train_model
-from causalex.train.selection import fit_durations
+from causalex.train.selection import fit_durations, label_rates
 
 
 @dataclass
@@ -40,7 +40,7 @@ def fit_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVideo]
               on_epoch: Callable[[dict[str, Any]], None] | None = None,
               state_path: str | os.PathLike | None = None,
               durations_from: list[PreparedVideo] | None = None,
-              node_mask: np.ndarray | None = None) -> FittedModel:
+              node_mask: np.ndarray | None = None, stop_epoch: int | None = None) -> FittedModel:
     """Train one spotter and make its decoding settings.
 
     Args:
@@ -57,12 +57,16 @@ def fit_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVideo]
         durations_from: videos whose labels set the decoding duration bounds (default: training and
             validation videos; the optimistic protocol leaves its test videos out).
         node_mask: ``[K]`` 1 for AUs the model may use (the graph's AU selection), default all.
+        stop_epoch: without validation videos, the epoch whose weights are kept (see `train_model`).
+
+    The threshold choice's rate fallback uses the label rate of ``train_videos`` only.
     """
     seen = train_videos + val_videos if durations_from is None else durations_from
     decode = fit_durations([iv for v in seen for iv in v.labels], {v.video: v.source_fps for v in seen},
                            config.decode)
     result = train_model(train_videos, val_videos, adjacency, node_names, config, decode, device, seed,
-                         on_epoch=on_epoch, state_path=state_path, node_mask=node_mask)
+                         on_epoch=on_epoch, state_path=state_path, node_mask=node_mask,
+                         rates=label_rates(train_videos), stop_epoch=stop_epoch)
     for kind, thr in result.thresholds.items():
         setattr(decode, kind, replace(decode.for_type(kind), threshold=float(thr)))
     return FittedModel(result=result, decode=decode)

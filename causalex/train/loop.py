@@ -29,7 +29,8 @@ from causalex.train.config import ExperimentConfig, auto_batch_size
 from causalex.train.dataset import PreparedVideo, WindowSampler
 from causalex.train.losses import emotion_loss, make_loss
 from causalex.spot.scoring import decode_prepared
-from causalex.train.selection import ThresholdChoice, choose_thresholds
+from causalex.train.selection import (SOURCE_CONFIGURED, ThresholdChoice, ValidationEvidence, choose_thresholds,
+                                      expected_counts)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,10 @@ class TrainResult:
         best_epoch: selected epoch, 1-based.
         thresholds: per-type score thresholds chosen on validation.
         val_f1: overall validation F1 at the selected epoch (None without validation videos).
-        history: one dict per epoch (loss, validation F1, thresholds, seconds).
+        history: one dict per epoch (loss, validation F1, thresholds, their sources, seconds).
+        evidence: the validation evidence of the selected epoch (None without validation videos), which
+            the deployment model pools over folds.
+        threshold_sources: ``{type: rule}`` that set each threshold (`causalex.train.selection`).
     """
 
     state_dict: dict[str, torch.Tensor]
@@ -51,6 +55,8 @@ class TrainResult:
     thresholds: dict[str, float]
     val_f1: float | None
     history: list[dict[str, Any]] = field(default_factory=list)
+    evidence: ValidationEvidence | None = None
+    threshold_sources: dict[str, str] = field(default_factory=dict)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -81,8 +87,13 @@ def _channel_weights(micro_weight: float, device: torch.device) -> torch.Tensor:
 
 
 def validate(model: SpottingNet, videos: list[PreparedVideo], config: ExperimentConfig, decode: DecodeConfig,
-             device: torch.device, node_names: list[str]) -> ThresholdChoice:
-    """Score validation videos and choose the thresholds there (objective ``protocol.selection_metric``)."""
+             device: torch.device, node_names: list[str], rates: dict[str, float] | None = None) -> ThresholdChoice:
+    """Score validation videos and choose the thresholds there (objective ``protocol.selection_metric``).
+
+    Args:
+        rates: training expressions per second and type; with them a type with too little validation
+            evidence takes the rate threshold (`causalex.train.selection.choose_thresholds`).
+    """
     preds: list[Interval] = []
     truth: list[Interval] = []
     for v in videos:
@@ -91,7 +102,9 @@ def validate(model: SpottingNet, videos: list[PreparedVideo], config: Experiment
         truth.extend(v.labels)
     defaults = {"micro": decode.micro.threshold, "macro": decode.macro.threshold}
     return choose_thresholds(preds, truth, defaults, objective=config.protocol.selection_metric,
-                             max_pred_ratio=config.protocol.max_pred_ratio)
+                             max_pred_ratio=config.protocol.max_pred_ratio,
+                             expected=None if rates is None else expected_counts(rates, videos),
+                             min_truth=config.protocol.min_val_expressions)
 
 
 class WeightAverage:
@@ -135,7 +148,8 @@ class WeightAverage:
 def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVideo], adjacency: np.ndarray,
                 node_names: list[str], config: ExperimentConfig, decode: DecodeConfig, device: torch.device,
                 seed: int, on_epoch: Callable[[dict[str, Any]], None] | None = None,
-                state_path: str | os.PathLike | None = None, node_mask: np.ndarray | None = None) -> TrainResult:
+                state_path: str | os.PathLike | None = None, node_mask: np.ndarray | None = None,
+                rates: dict[str, float] | None = None, stop_epoch: int | None = None) -> TrainResult:
     """Fit one model and select its epoch and thresholds on ``val_videos``.
 
     Args:
@@ -149,6 +163,10 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
         seed: seeds the weights and the window draws.
         on_epoch: called after every epoch with the epoch's record.
         state_path: where to keep a resumable state; an existing state there is resumed.
+        node_mask: ``[K]`` 1 for AUs the model may use.
+        rates: training expressions per second and type, for the rate fallback of the threshold choice.
+        stop_epoch: without validation videos, stop after this epoch (the learning-rate schedule still spans
+            ``optim.epochs``, so the weights are those a fold model had at that epoch); default the last.
     """
     opt_cfg = config.optim
     if opt_cfg.threads > 0:
@@ -187,7 +205,8 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
         log.info("resumed training from %s at epoch %d", state_path, start_epoch + 1)
     log.debug("%d training windows per epoch, batch size %d", n_windows, batch_size)
 
-    for epoch in range(start_epoch, opt_cfg.epochs):
+    last_epoch = opt_cfg.epochs if stop_epoch is None or val_videos else max(1, min(stop_epoch, opt_cfg.epochs))
+    for epoch in range(start_epoch, last_epoch):
         t0 = time.perf_counter()
         model.train()
         total, n_batches = 0.0, 0
@@ -216,12 +235,14 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
         record: dict[str, Any] = {"epoch": epoch + 1, "loss": total / max(1, n_batches)}
         if val_videos and (epoch + 1 >= opt_cfg.validate_from * opt_cfg.epochs or epoch + 1 == opt_cfg.epochs):
             evaluated.load_state_dict(average.shadow)
-            choice = validate(evaluated, val_videos, config, decode, device, node_names)
+            choice = validate(evaluated, val_videos, config, decode, device, node_names, rates)
             record.update(val_f1=choice.f1, val_score=choice.score, thresholds=choice.thresholds,
-                          val_counts={k: list(v) for k, v in choice.counts.items()}, val_guarded=list(choice.guarded))
+                          val_counts={k: list(v) for k, v in choice.counts.items()}, val_guarded=list(choice.guarded),
+                          threshold_sources=choice.sources)
             if choice.score >= best["score"]:
                 best = {"score": choice.score, "f1": choice.f1, "epoch": epoch + 1, "thresholds": choice.thresholds,
-                        "state": average.state_dict()}
+                        "state": average.state_dict(), "sources": choice.sources,
+                        "evidence": choice.evidence.to_json() if choice.evidence is not None else None}
         record["seconds"] = time.perf_counter() - t0
         history.append(record)
         log.debug("epoch %d: %s", epoch + 1, record)
@@ -235,11 +256,15 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
         if on_epoch is not None:
             on_epoch(record)
 
-    if best["state"] is None:  # no validation videos: the last epoch, the configured thresholds
+    if best["state"] is None:  # no validation videos: the last (or stop) epoch, the configured thresholds
         return TrainResult(state_dict=average.state_dict(),
-                           best_epoch=opt_cfg.epochs,
+                           best_epoch=last_epoch,
                            thresholds={"micro": decode.micro.threshold, "macro": decode.macro.threshold},
-                           val_f1=None, history=history)
+                           val_f1=None, history=history,
+                           threshold_sources={"micro": SOURCE_CONFIGURED, "macro": SOURCE_CONFIGURED})
+    evidence = best.get("evidence")
     return TrainResult(state_dict=best["state"], best_epoch=best["epoch"], thresholds=dict(best["thresholds"]),
-                       val_f1=best["f1"], history=history)
+                       val_f1=best["f1"], history=history,
+                       evidence=ValidationEvidence.from_json(evidence) if evidence else None,
+                       threshold_sources=dict(best.get("sources") or {}))
 
