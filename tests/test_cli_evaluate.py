@@ -131,3 +131,35 @@ def test_json_onto_an_input_is_refused(files):
     res = runner.invoke(app, ["evaluate", str(preds), "--labels", str(labels), "--json", str(labels)])
     assert res.exit_code == 2
     assert "is also an input" in res.output and labels.read_text() == before
+
+
+def test_files_given_in_the_wrong_roles_are_refused(files, tmp_path):
+    labels, preds = files
+    other = tmp_path / "other_preds.csv"
+    other.write_text(PREDICTIONS)
+    _bad(["evaluate", str(preds), "--labels", str(other)], tmp_path / "out.json", "other_preds.csv",
+         "is a predictions CSV")
+    _bad(["evaluate", str(labels), "--labels", str(labels)], tmp_path / "out.json", "labels.csv", "is a labels CSV")
+
+
+def test_repeated_prediction_rows_are_refused_or_dropped_with_a_warning(files, tmp_path):
+    labels, preds = files
+    preds.write_text(PREDICTIONS + "v1,0,4,9,micro,0.5,negative\n")
+    _bad(["evaluate", str(preds), "--labels", str(labels)], tmp_path / "out.json", "preds.csv, row 5",
+         "repeats row 1", "--drop-duplicates")
+    out = tmp_path / "scores.json"
+    res = runner.invoke(app, ["evaluate", str(preds), "--labels", str(labels), "--drop-duplicates", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "dropped 1 repeated prediction row" in res.stderr
+    assert json.loads(out.read_text())["micro"]["n_pred"] == 3  # the copy is not counted
+
+
+def test_a_type_never_predicted_or_flooded_is_warned_about(files, tmp_path):
+    labels, preds = files
+    flood = "".join(f"v2,{100 + 12 * i},{102 + 12 * i},{105 + 12 * i},micro,0.1,\n" for i in range(20))
+    preds.write_text(PREDICTIONS.replace("v1,22,25,31,macro,0.8,negative\n", "") + flood)
+    res = runner.invoke(app, ["evaluate", str(preds), "--labels", str(labels)])
+    assert res.exit_code == 0, res.output
+    warning = " ".join(res.stderr.split())
+    assert "no macro prediction where 1 macro-expression(s) were expected" in warning
+    assert "23 micro predictions where 2 were expected" in warning

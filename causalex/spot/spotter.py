@@ -19,6 +19,7 @@ from causalex.checkpoint import ModelBundle, load_checkpoint
 from causalex.errors import input_error
 from causalex.graph import linked_pairs
 from causalex.labels import Interval
+from causalex.metrics.volume import count_types, log_volume_warnings, volume_warnings
 from causalex.model.outputs import SPOT_CHANNELS
 from causalex.series import UNKNOWN_SCALE, AUSeries, describe_scale, scale_problem
 from causalex.spot.scoring import decode_scores, score_prepared
@@ -127,8 +128,16 @@ class ModelSpotter:
         trained_on = b.meta.get("trained_on")
         if isinstance(trained_on, list):
             validated_on = b.meta.get("validated_on")
-            held = f" ({len(validated_on)} more held out for validation)" if validated_on else ""
-            parts.append(f"trained on {len(trained_on)} subject{'' if len(trained_on) == 1 else 's'}{held}")
+            deployment = b.meta.get("deployment")
+            n = f"{len(trained_on)} subject{'' if len(trained_on) == 1 else 's'}"
+            if validated_on:  # older checkpoints (and bias-study models): validation subjects held out
+                parts.append(f"trained on {n} ({len(validated_on)} more held out for validation)")
+            elif isinstance(deployment, dict) and deployment.get("fold_epochs"):
+                folds = len(deployment["fold_epochs"])
+                parts.append(f"trained on all {n}, epoch {b.meta.get('best_epoch')} and thresholds chosen from the "
+                             f"{folds} cross-validation fold{'' if folds == 1 else 's'}' inner validation")
+            else:
+                parts.append(f"trained on {n}")
         cv = b.meta.get("cross_validation")
         if isinstance(cv, dict) and all(isinstance(cv.get(k), dict) for k in ("overall", "micro")):
             parts.append(f"cross-validated F1 {cv['overall'].get('f1', float('nan')):.3f} overall, "
@@ -196,7 +205,21 @@ class ModelSpotter:
     def spot(self, series: list[AUSeries]) -> list[Interval]:
         """Intervals of every video, in each series' own frames."""
         self.check_inputs(series)
-        return [iv for s in series for iv in self.spot_one(s)[0]]
+        found = [iv for s in series for iv in self.spot_one(s)[0]]
+        log_volume_warnings(self.volume_warnings(found, series))
+        return found
+
+    def volume_warnings(self, found: list[Interval], series: list[AUSeries]) -> list[str]:
+        """Warnings when a run predicts no interval of a type the training labels hold (while their rate
+        expects some over these inputs), or far more than that rate gives (`causalex.metrics.volume`);
+        empty for checkpoints that do not record their training label rates."""
+        rates = self.bundle.meta.get("label_rates_per_s")
+        if not isinstance(rates, dict):
+            return []
+        seconds = sum(s.duration_s for s in series)
+        expected = {k: float(rates.get(k, 0.0)) * seconds for k in ("micro", "macro")}
+        return volume_warnings(count_types(found), expected, f"{len(series)} input(s), {seconds / 60:.1f} min",
+                               "at the training labels' rate")
 
 
 @register_spotter("model")
@@ -218,6 +241,10 @@ class TrackedThresholdSpotter(ThresholdSpotter):
 
     def check_inputs(self, series: list[AUSeries]) -> None:
         """Nothing to check: the threshold spotter takes any AU set and length."""
+
+    def volume_warnings(self, found: list[Interval], series: list[AUSeries]) -> list[str]:
+        """None: the untrained spotter knows no training rate."""
+        return []
 
     def spot_one(self, series: AUSeries) -> tuple[list[Interval], ScoreTrack]:  # type: ignore[override]
         """Intervals of one video and its activity curve."""

@@ -39,6 +39,7 @@ from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
 from causalex.train.deployment import deployment_selection
 from causalex.train.fit import fit_model
+from causalex.train.graph_checks import check_graph_spec, graph_au_note
 from causalex.train.graphs import needs_data, resolve_graph, series_au_names, videos_seen_by_graph
 from causalex.train.inputs import check_inputs, label_counts, warn_unknown_emotions
 from causalex.train.protocols import SELECTION_INNER, SELECTION_NONE, SELECTION_TEST, Fold, make_folds
@@ -270,7 +271,10 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                             labels_file.rows if labels_file else None)
     warn_unknown_emotions(labels, config.model.emotion_classes, labels_path)
     series = with_label_subjects(series, subjects)  # videos listed without expressions get theirs
+    check_graph_spec(graph_spec)  # an unknown name or a cyclic graph file, before any work
     au_names = series_au_names(graph_spec, series)
+    if (note := graph_au_note(graph_spec, au_names, series)) is not None:
+        log.warning("%s", note)
     if exclude_aus:
         au_names = without_aus(au_names, exclude_aus)
     config.model.in_features = config.features.n_features
@@ -339,6 +343,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                "selection": _run_selection(folds), "optimistic_selection": optimistic,
                "graph": graph_spec, "errors": error_breakdown(all_preds, truth).to_json(), "folds": records,
                "versions": library_versions()}
+    if note is not None:
+        metrics["graph_au_warning"] = note
     if leaked:
         metrics["graph_saw_test_subjects"] = leaked
         metrics["graph_warning"] = graph_leak_warning(graph_spec, leaked)

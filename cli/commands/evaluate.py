@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from causalex_cli.common import console, handle_errors, info
+from causalex_cli.common import console, err_console, handle_errors, info
 
 
 class Variant(str, enum.Enum):
@@ -29,6 +29,10 @@ def evaluate(
     variant: Variant = typer.Option(Variant.megc, "--variant",
                                     help="megc: IoU >= 0.5 on inclusive frames (default); "
                                          "auwgcn: the AUW-GCN code's rule (IoU > 0.5, length offset-onset)."),
+    drop_duplicates: bool = typer.Option(False, "--drop-duplicates",
+                                         help="Keep one of prediction rows that repeat each other (same video, "
+                                              "onset, offset, type; the best score) with a warning, instead of "
+                                              "refusing the file."),
 ) -> None:
     """Score spotted intervals with the MEGC protocol: TP, precision, recall and F1 for micro, macro and
     overall (counts pooled over videos), mAP at IoU 0.1..0.5 and, when the labels carry emotions, STRS
@@ -36,20 +40,29 @@ def evaluate(
     other type, boundary misses and misses, and predictions that match, hit the other type, overlap
     badly or are false alarms.
 
+    A labels CSV given as predictions (or predictions given as --labels) is refused, as are prediction rows
+    that repeat each other (each would count as a prediction; --drop-duplicates keeps one). A type the
+    labels hold but no prediction has, or far more predictions of a type than labels, is warned about.
+
     Example: causalex evaluate predictions.csv --labels labels.csv --json scores.json
     """
     from causalex.fileio import check_output_file, write_text_atomic
     from causalex.labels import read_labels_file, read_predictions_csv
     from causalex.metrics import check_videos, error_breakdown, evaluate_predictions
+    from causalex.metrics.inputs import check_file_roles, check_repeated_predictions
     from causalex.metrics.report import strs_line, table_rows
+    from causalex.metrics.volume import count_types, volume_warnings
 
     if json_out is not None:
         check_output_file(json_out, [predictions, labels])
+    check_file_roles(predictions, labels)
     preds = read_predictions_csv(predictions)
     labels_doc = read_labels_file(labels)
     truth = labels_doc.intervals
     check_videos(preds, truth, known_videos=labels_doc.videos, path=predictions)
+    preds = check_repeated_predictions(preds, predictions, drop=drop_duplicates)
     result = evaluate_predictions(preds, truth, variant=variant.value)
+    warnings = volume_warnings(count_types(preds), count_types(truth), str(predictions), "the labels' ground truths")
 
     header, rows = table_rows(result)
     table = Table(title=f"MEGC spotting ({variant.value})", title_justify="left")
@@ -62,6 +75,8 @@ def evaluate(
         console.print(line, highlight=False)
     errors = error_breakdown(preds, truth, variant=variant.value)
     console.print(_errors_table(errors))
+    for message in warnings:
+        err_console.print(f"[bold yellow]warning:[/] {message}", highlight=False)
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({**result.to_json(), "errors": errors.to_json()}, indent=2) + "\n")
         info(f"wrote {json_out}")

@@ -173,6 +173,8 @@ def spot(
         mine = [iv for iv in found if iv.video == s.video]
         table.add_row(s.video, str(sum(iv.type == "micro" for iv in mine)), str(sum(iv.type == "macro" for iv in mine)))
     console.print(table)
+    for message in spotter.volume_warnings(found, series):
+        err_console.print(f"[bold yellow]warning:[/] {message}", highlight=False)
     info(f"wrote {output} ({len(found)} intervals)" + (f" and {plot}" if plot else ""))
 
 

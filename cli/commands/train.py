@@ -49,23 +49,30 @@ def _overrides(config_file: Optional[Path]) -> dict:
 
 
 def _fold_table(records: list[dict], optimistic: bool) -> Table:
+    from causalex.train.selection import SOURCE_RATE
+
     unselected = sum(1 for r in records if not r["selection"].startswith(("test", "inner")))
     title = "per-fold results" + (" (epoch/thresholds chosen on TEST subjects: optimistic)" if optimistic else
                                   " (epoch/thresholds chosen on inner-validation subjects)")
     if unselected:
         title += (f"; {unselected} fold(s) without inner-validation subjects (val 0): last epoch, configured "
                   "thresholds")
-    guarded = any(r.get("val_guarded") for r in records)
-    table = Table(title=title, title_justify="left",
-                  caption="* the rate guard (protocol.max_pred_ratio) moved this threshold" if guarded else None,
-                  caption_justify="left")
+    notes = []
+    if any(r.get("val_guarded") for r in records):
+        notes.append("* the rate guard (protocol.max_pred_ratio) moved this threshold")
+    if any(SOURCE_RATE in (r.get("threshold_sources") or {}).values() for r in records):
+        notes.append("r too few validation expressions of the type (or none found): threshold from the training "
+                     "label rate")
+    if any(r.get("warnings") for r in records):
+        notes.append("! the fold predicted no interval of a type its test subjects hold, or flooded (warnings above)")
+    table = Table(title=title, title_justify="left", caption="\n".join(notes) or None, caption_justify="left")
     for name in ("fold", "test", "val", "AU links", "epoch", "val F1", "thr micro/macro", "micro F1", "macro F1",
-                 "F1", "TP/pred/GT"):
+                 "F1", "TP/N_pred/N_gt"):
         table.add_column(name, justify="left" if name in ("fold", "test", "val") else "right")
     for r in records:
         val = "test" if r["selection"].startswith("test") else str(len(r["val_subjects"]))
         vf1 = "-" if r["val_f1"] is None else f"{r['val_f1']:.3f}"
-        table.add_row(r["fold"], ",".join(r["test_subjects"]), val, str(r.get("graph_links", "-")),
+        table.add_row(r["fold"] + (" !" if r.get("warnings") else ""), ",".join(r["test_subjects"]), val, str(r.get("graph_links", "-")),
                       str(r["best_epoch"]), vf1,
                       _thresholds_cell(r), f"{r['micro_f1']:.3f}",
                       f"{r['macro_f1']:.3f}", f"{r['overall_f1']:.3f}", f"{r['tp']}/{r['n_pred']}/{r['n_gt']}")
@@ -73,13 +80,17 @@ def _fold_table(records: list[dict], optimistic: bool) -> Table:
 
 
 def _thresholds_cell(record: dict) -> str:
+    from causalex.train.selection import SOURCE_RATE
+
     moved = set(record.get("val_guarded") or ())
-    return "/".join(f"{record['thresholds'][kind]:.2f}" + ("*" if kind in moved else "") for kind in ("micro", "macro"))
+    sources = record.get("threshold_sources") or {}
+    return "/".join(f"{record['thresholds'][kind]:.2f}" + ("*" if kind in moved else "")
+                    + ("r" if sources.get(kind) == SOURCE_RATE else "") for kind in ("micro", "macro"))
 
 
 def _megc_table(metrics: dict) -> Table:
     table = Table(title="MEGC spotting, out-of-fold predictions (IoU >= 0.5)", title_justify="left")
-    for name in ("", "TP", "pred", "GT", "precision", "recall", "F1"):
+    for name in ("", "TP", "N_pred", "N_gt", "precision", "recall", "F1"):
         table.add_column(name, justify="left" if not name else "right")
     for row in ("micro", "macro", "overall"):
         m = metrics[row]
@@ -93,11 +104,11 @@ def train(
     series: list[Path] = typer.Argument(..., help="AU series: .parquet / OpenFace / py-feat CSV files or folders."),
     labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model folder to create."),
-    graph: str = typer.Option("causal", "--graph", help="AU graph: a graph JSON file, or causal | cooccurrence | "
-                                                        "facs | full | none (data-driven graphs are rebuilt per "
-                                                        "fold from training subjects only; causal: FCI with the "
-                                                        "FACS prior as background knowledge, <-> latent-cause "
-                                                        "edges dropped, set by the config's graph section)."),
+    graph: str = typer.Option("causal", "--graph", help="AU graph: a graph JSON file (its nodes become the model's "
+                                                        "AUs; a contemporaneous --> cycle is refused), or causal | "
+                                                        "cooccurrence | facs | full | none (data-driven graphs are "
+                                                        "rebuilt per fold from training subjects only; causal: "
+                                                        "discovered as the config's graph section says)."),
     protocol: Optional[Protocol] = typer.Option(None, "--protocol", help="loso (the config's default), kfold or "
                                                                          "split."),
     folds: Optional[int] = typer.Option(None, "--folds", min=2, help="Folds of --protocol kfold (config default 5)."),
@@ -124,7 +135,8 @@ def train(
     select_on_test: bool = typer.Option(False, "--select-on-test",
                                         help="OPTIMISTIC: choose epoch and thresholds on the test subjects, as "
                                              "published papers do (flagged in all outputs)."),
-    no_final: bool = typer.Option(False, "--no-final", help="Skip the deployment model (cross-validation only)."),
+    no_final: bool = typer.Option(False, "--no-final", help="Skip the deployment model (cross-validation only; "
+                                                            "about one fold's time less)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in the output folder."),
     threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
     context: Optional[List[Path]] = typer.Option(None, "--context", metavar="<path>",
@@ -138,7 +150,10 @@ def train(
 ) -> None:
     """Train the spotter with leave-one-subject-out (default), k-fold or an explicit split. In every fold
     the epoch and the decoding thresholds are chosen on inner-validation subjects; out-of-fold predictions
-    and the MEGC table go to the model folder, with the deployment model trained on all subjects.
+    and the MEGC table go to the model folder. The deployment model (model.pt) is then trained on all
+    subjects, for the median of the folds' selected epochs, with thresholds chosen on the folds' inner
+    validation pooled. A type with under protocol.min_val_expressions validation expressions (or none
+    found) takes the threshold that predicts it at its training label rate.
 
     Example: causalex train corpus/ --labels corpus/labels.csv --graph causal -o runs/casme2
     """
@@ -147,6 +162,7 @@ def train(
     from causalex.readers import load_series_inputs
     from causalex.train.config import ExperimentConfig
     from causalex.train.experiment import check_model_folder, run_experiment
+    from causalex.train.graph_checks import check_graph_spec
     from causalex.train.loop import resolve_device
 
     overrides = _overrides(config_file)
@@ -178,6 +194,7 @@ def train(
         raise InputError(str(exc)) from None
 
     check_model_folder(output, resume)  # before loading anything
+    check_graph_spec(graph)  # a misspelt variant or a bad graph file fails before the data is read
     all_series = load_series_inputs(series, fps=fps)
     labels_doc = read_labels_file(labels)
     all_labels = labels_doc.intervals
@@ -219,7 +236,9 @@ def train(
                          f"(micro {r['micro_f1']:.3f}, macro {r['macro_f1']:.3f}), epoch {r['best_epoch']}{links}"
                          + (" [resumed]" if event.get("resumed") else ""))
             elif kind == "final_done" and not sys.stderr.isatty():
-                info(f"deployment model: epoch {event['best_epoch']}")
+                thr = event["thresholds"]
+                info(f"deployment model (all subjects): epoch {event['best_epoch']}, thresholds micro "
+                     f"{thr['micro']:.2f} / macro {thr['macro']:.2f}")
 
         result = run_experiment(all_series, all_labels, config, graph, output, torch_device,
                                 labels_path=str(labels), resume=resume, on_event=on_event,
@@ -230,8 +249,16 @@ def train(
     console.print(_megc_table(metrics))
     if metrics["optimistic_selection"]:
         err_console.print(f"[bold yellow]warning:[/] {metrics['warning']}")
-    if "graph_warning" in metrics:
-        err_console.print(f"[bold yellow]warning:[/] {metrics['graph_warning']}")
+    for key in ("graph_warning", "graph_au_warning"):
+        if key in metrics:
+            err_console.print(f"[bold yellow]warning:[/] {metrics[key]}", highlight=False)
+    fold_warnings = [w for r in result.folds for w in r.get("warnings", [])]
+    if fold_warnings:
+        err_console.print(f"[bold yellow]warning:[/] {len(fold_warnings)} prediction volume problem(s) in the folds "
+                          "(see the table's ! rows): " + "; ".join(fold_warnings), highlight=False)
+    if "final_model" in metrics:
+        info(f"deployment model (model.pt): trained on all {len(metrics['final_model']['trained_on'])} subjects; "
+             f"{metrics['final_model']['selection']}")
     written = sorted(p.name for p in output.iterdir() if p.is_file() and not p.name.startswith("."))
     info(f"wrote {output}/ ({', '.join(written)})" + ("; no deployment model (--no-final)" if not config.protocol.final_model else ""))
 
