@@ -74,6 +74,9 @@ def register(app: typer.Typer) -> None:
         mechanism_seed: Optional[int] = typer.Option(None, "--mechanism-seed", help="Seed of the random mechanism "
                                                      "(default: --seed); the presets of one family (family-a, -b, "
                                                      "-c, -hf) get the same mechanism from the same seed."),
+        questions: bool = typer.Option(False, "--questions", help="Also write questions.jsonl: ME-VQA / ME-LVQA "
+                                                                  "questions with their true answers (for "
+                                                                  "`causalex megc answer` and `megc score`)."),
     ) -> None:
         """Simulate a biased corpus: OpenFace CSVs, labels.csv, true_graph.json and corpus.json.
 
@@ -86,6 +89,8 @@ def register(app: typer.Typer) -> None:
         Emotions drive FACS-like AU patterns that spread along a lagged causal AU mechanism.
 
         Blinks, gestures, speech, head motion, sensor noise, tracking failures and a bias latent make it hard.
+
+        With --questions, questions.jsonl asks the MEGC ME-VQA / ME-LVQA questions with their true answers.
 
         Example: causalex simulate -o corpus/ --preset family-a --mechanism random --mechanism-seed 3
         """
@@ -105,7 +110,15 @@ def register(app: typer.Typer) -> None:
                                      on_video=lambda done, total: bar.update(task, completed=done, total=total))
             task = bar.add_task("writing", total=len(corpus.series))
             write_corpus(corpus, output, on_file=lambda done, total: bar.update(task, completed=done))
+        extra = ""
+        stale = output / "questions.jsonl"
+        if questions:
+            from causalex.simulate.questions import write_corpus_questions
+
+            extra = f", {write_corpus_questions(corpus, seed, stale)} questions in questions.jsonl"
+        elif stale.is_file():
+            stale.unlink()  # an earlier corpus's questions no longer fit this one
         if not STATE["quiet"]:
             console.print(summary_table(corpus.summary))
-        info(f"wrote {len(corpus.series)} videos, labels.csv, true_graph.json and corpus.json to {output} "
+        info(f"wrote {len(corpus.series)} videos, labels.csv, true_graph.json and corpus.json{extra} to {output} "
              f"in {time.perf_counter() - start:.1f} s")
