@@ -9,7 +9,7 @@ from causalex.model.outputs import MEGC_EMOTIONS
 
 @dataclass
 class ModelConfig:
-    """Architecture of `causalex.model.SpottingNet` (graph layer over AUs, then dilated temporal convs)."""
+    """Architecture of `causalex.model.SpottingNet` (graph layer over AUs, then a temporal backbone)."""
 
     in_features: int = 4  # F, features per AU node and frame (see causalex.model.features)
     node_hidden: int = 8  # H, hidden size of each AU node in the graph layers
@@ -25,10 +25,24 @@ class ModelConfig:
     node_embedding: bool = True  # learned per-AU identity vector added to the node input
     readout: str = "flatten"  # K node states -> one frame vector: flatten (AUW-GCN; every AU mixed by a linear
     # layer, graph or not) | mean (mean over nodes: AUs interact only through the graph layers)
-    temporal_channels: int = 32  # D, channels of the temporal head after pooling the K nodes
-    temporal_kernel: int = 3  # kernel size of each dilated 1-D convolution (frames)
-    dilations: tuple[int, ...] = (1, 2, 4, 8, 16)  # one residual conv block per dilation (AUW-GCN style)
+    temporal_channels: int = 32  # D, channels of the temporal backbone after pooling the K nodes
+    backbone: str = "tcn"  # temporal backbone (causalex.model.backbones): tcn (dilated convs, AUW-GCN) | ssm
+    # (selective state-space, Mamba-style) | ssm-slowfast (slow + fast SSM paths) | transformer (local attention)
+    temporal_kernel: int = 3  # tcn: kernel size of each dilated 1-D convolution (frames)
+    dilations: tuple[int, ...] = (1, 2, 4, 8, 16)  # tcn: one residual conv block per dilation (AUW-GCN style)
     dropout: float = 0.1  # dropout inside the temporal blocks
+    ssm_layers: int = 2  # ssm: residual state-space blocks
+    ssm_state: int = 8  # ssm: N, states per inner channel (Mamba's default is 16; the scan's time and
+    # memory grow with it)
+    ssm_expand: int = 2  # ssm: inner channels = expand x D
+    ssm_conv: int = 4  # ssm: frames of the short causal depthwise convolution
+    ssm_bidirectional: bool = True  # ssm: add a mixer over the reversed sequence (spotting is offline)
+    ssm_memory: int = 240  # ssm: frames after which a frame weighs < 1/1000 in the state (8 s at 30 fps);
+    # bounds the context chunked inference needs
+    slow_stride: int = 4  # ssm-slowfast: frames averaged per step of the slow path
+    attn_heads: int = 4  # transformer: attention heads (divide temporal_channels)
+    attn_layers: int = 2  # transformer: encoder layers
+    attn_window: int = 32  # transformer: frames each way a frame attends to (receptive field 2 x layers x window + 1)
     emotion_classes: tuple[str, ...] = MEGC_EMOTIONS  # classes of the emotion head
     prior_probability: float = 0.01  # initial sigmoid output of the spotting head (focal-loss init)
     dynamic: bool = False  # re-discover the AU graph per batch (fast FCI engine) instead of the fixed one
@@ -41,11 +55,10 @@ class ModelConfig:
     dynamic_max_frames: int = 400  # evenly spaced frames of the batch that estimate its correlation (neighbouring
     # frames are nearly copies; more samples only make every CI test reject)
 
-    @property
-    def receptive_field(self) -> int:
-        """Frames seen by one output frame of the temporal head (odd)."""
-        return (1 + sum((self.temporal_kernel - 1) * d for d in self.dilations)
-                + self.graph_layers * (self.message_kernel - 1))
+    def __post_init__(self) -> None:
+        from causalex.model.backbones import check_backbone_name  # the registry imports torch modules
+
+        check_backbone_name(self.backbone)
 
     def to_dict(self) -> dict:
         """Plain dict (JSON): tuples become lists."""

@@ -1,7 +1,12 @@
-"""Run a `SpottingNet` over whole videos of any length, in equal chunks with exact context.
+"""Run a `SpottingNet` over whole videos of any length, in equal chunks with context.
 
-Chunks overlap by the receptive field, so chunked scores equal the scores of one pass over the whole
-video (the model normalises per frame, never over time), while memory stays bounded.
+The chunk + overlap rule: every chunk adds ``model.context_frames`` frames of context on each side of
+the frames it scores, and starts at a multiple of ``model.chunk_align``. The backbone states both
+(`causalex.model.backbones`). For backbones with a finite receptive field (tcn, transformer) the
+context is that reach, so chunked scores equal one pass over the whole video (the model normalises
+per frame, never over time). A state-space backbone remembers without end, but its memory is bounded
+by construction (a frame weighs < 1/1000 in the state after ``ssm_memory`` frames), so chunks with
+that context agree with one pass within a small tolerance (tested). Memory stays bounded by the chunk.
 """
 
 from __future__ import annotations
@@ -36,16 +41,21 @@ def autocast_dtype() -> torch.dtype:
     return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float16
 
 
-def chunk_starts(n_frames: int, window: int, core: int) -> list[int]:
-    """Start frames of equal windows of length ``window`` whose cores (``core`` frames) tile the video.
+def chunk_starts(n_frames: int, window: int, core: int, align: int = 1) -> list[int]:
+    """Start frames of windows of length ``window`` whose cores (``core`` frames) tile the video.
 
-    The last window ends at the video end; a video shorter than ``window`` gets one start, 0.
+    Starts are multiples of ``align`` (``core`` must be one). The last window ends at the video end: with
+    ``align > 1`` it starts at the last multiple of ``align`` before ``n_frames - window`` and is longer
+    than ``window`` by less than ``align`` frames. A video shorter than ``window`` gets one start, 0.
     """
+    if core % align:
+        raise ValueError(f"chunk core ({core}) must be a multiple of the alignment ({align})")
     if n_frames <= window:
         return [0]
     starts = list(range(0, n_frames - window, core))
-    if starts[-1] != n_frames - window:
-        starts.append(n_frames - window)
+    last = (n_frames - window) // align * align
+    if starts[-1] != last:
+        starts.append(last)
     return starts
 
 
@@ -59,7 +69,8 @@ def predict_frame_scores(model: SpottingNet, features: np.ndarray, device: str |
         model: a trained network (put in eval mode here).
         features: node features of the video.
         device: where to run.
-        chunk_frames: frames per chunk core (the window adds the receptive field).
+        chunk_frames: frames per chunk core (the window adds ``model.context_frames`` each side; rounded
+            up to a multiple of ``model.chunk_align``).
         batch_chunks: chunks per forward pass.
         adjacency: graph to use instead of the model's (the dynamic option passes the video's own).
         amp: autocast to half precision on CUDA.
@@ -72,25 +83,28 @@ def predict_frame_scores(model: SpottingNet, features: np.ndarray, device: str |
     """
     model.eval()
     n = features.shape[0]
-    ctx = model.receptive_field // 2
-    window = chunk_frames + 2 * ctx
-    starts = chunk_starts(n, window, chunk_frames)
-    length = min(window, n)
+    ctx, align = model.context_frames, model.chunk_align
+    core = -(-chunk_frames // align) * align
+    window = core + 2 * ctx
+    starts = chunk_starts(n, window, core, align)
+    spans = [(s, n if s == starts[-1] else s + window) for s in starts]  # the last chunk ends at the video end
     x_all = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
     spot = np.zeros((n, len(model.spot_head.bias)), np.float32)
     emotion = np.zeros((n, model.emotion_head.out_channels), np.float32)
     device = torch.device(device)
     use_amp = amp and device.type == "cuda"
-    for b in range(0, len(starts), batch_chunks):
-        group = starts[b:b + batch_chunks]
-        x = torch.stack([x_all[s:s + length] for s in group]).to(device, non_blocking=True)
+    batches = [spans[b:b + batch_chunks] for b in range(0, len(spans), batch_chunks)]
+    if len(batches[-1]) > 1 and batches[-1][-1][1] - batches[-1][-1][0] != window:
+        batches[-1:] = [batches[-1][:-1], batches[-1][-1:]]  # a longer last chunk (aligned starts) goes alone
+    for group in batches:
+        x = torch.stack([x_all[s:e] for s, e in group]).to(device, non_blocking=True)
         with torch.autocast(device_type=device.type, dtype=autocast_dtype() if use_amp else None, enabled=use_amp):
             out = model(x, adjacency)
         probs = torch.sigmoid(out["spot"].float()).cpu().numpy()
         emo = torch.softmax(out["emotion"].float(), dim=-1).cpu().numpy()
-        for i, s in enumerate(group):
+        for i, (s, e) in enumerate(group):
             lo = 0 if s == 0 else ctx  # the first chunk owns the video start
-            hi = length if s + length >= n else length - ctx  # the last chunk owns the video end
+            hi = e - s if e >= n else e - s - ctx  # the last chunk owns the video end
             spot[s + lo:s + hi] = probs[i, lo:hi]
             emotion[s + lo:s + hi] = emo[i, lo:hi]
     return FrameScores(spot=spot, emotion=emotion)

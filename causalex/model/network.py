@@ -1,4 +1,4 @@
-"""`SpottingNet`: AU graph layers per frame, dilated temporal convolutions, spotting and emotion heads."""
+"""`SpottingNet`: AU graph layers per frame, a temporal backbone (registry), spotting and emotion heads."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from causalex.model.backbones import make_backbone
 from causalex.model.config import ModelConfig
 from causalex.model.graph_layers import make_graph_layer
 from causalex.model.outputs import SPOT_CHANNELS
-from causalex.model.temporal import TemporalHead
 
 READOUTS = ("flatten", "mean")
 MESSAGE_INITS = ("default", "zero")
@@ -21,8 +21,9 @@ class SpottingNet(nn.Module):
     """Per-frame expression spotting network over an AU graph.
 
     Each frame's K AU nodes (F features each) go through residual graph layers that pass messages along
-    the AU graph; the node states are pooled into one vector per frame; residual dilated 1-D convolutions
-    add temporal context; two 1x1 heads give, per frame, the spotting logits (`SPOT_CHANNELS`: onset,
+    the AU graph; the node states are pooled into one vector per frame; a temporal backbone
+    (`ModelConfig.backbone`: dilated convolutions, state-space, transformer) adds temporal context;
+    two 1x1 heads give, per frame, the spotting logits (`SPOT_CHANNELS`: onset,
     offset, apex and inside for micro and macro) and the emotion logits.
 
     Args:
@@ -73,7 +74,7 @@ class SpottingNet(nn.Module):
 
             check_dynamic_settings(config)
         self.readout = nn.Linear(k * h if config.readout == "flatten" else h, d)
-        self.temporal = TemporalHead(d, config.temporal_kernel, tuple(config.dilations), config.dropout)
+        self.temporal = make_backbone(config.backbone, d, config)  # [B, D, T] -> [B, D, T]
         self.spot_head = nn.Conv1d(d, len(SPOT_CHANNELS), 1)
         self.emotion_head = nn.Conv1d(d, len(config.emotion_classes), 1)
         self.act = nn.GELU()
@@ -81,9 +82,26 @@ class SpottingNet(nn.Module):
         nn.init.constant_(self.spot_head.bias, -math.log((1 - prior) / prior))
 
     @property
+    def context_frames(self) -> int:
+        """Frames of context each side of a chunk that chunked inference adds (backbone plus the graph
+        layers' message filters)."""
+        return self.temporal.context_frames + self.config.graph_layers * (self.config.message_kernel // 2)
+
+    @property
     def receptive_field(self) -> int:
-        """Frames that influence one output frame (odd)."""
-        return self.config.receptive_field
+        """Frames that influence one output frame (odd); for state-space backbones, the frames beyond
+        which an input's influence has decayed below 1/1000 (see `causalex.model.ssm`)."""
+        return 2 * self.context_frames + 1
+
+    @property
+    def chunk_align(self) -> int:
+        """Chunk starts of chunked inference must be multiples of this."""
+        return self.temporal.chunk_align
+
+    @property
+    def exact_chunks(self) -> bool:
+        """Whether chunked inference equals one pass over the whole video (else: within a tolerance)."""
+        return self.temporal.exact_chunks
 
     def embed_nodes(self, x: Tensor, adjacency: Tensor, frames: int | None = None) -> Tensor:
         """Graph layers on every frame (``frames`` consecutive rows per sequence; default one sequence).
@@ -127,7 +145,7 @@ class SpottingNet(nn.Module):
 
 def build_model(config: ModelConfig, adjacency: np.ndarray | Tensor,
                 node_mask: np.ndarray | Tensor | None = None) -> SpottingNet:
-    """Build a `SpottingNet` (the one model of the registry-free architecture; parts swap via the config).
+    """Build a `SpottingNet` (parts swap via the config: graph layer, backbone).
 
     ``node_mask: [K]`` (1 = use the AU) comes from the graph's AU selection (`AUGraph.node_mask`).
     """

@@ -1,4 +1,4 @@
-"""Temporal head: residual dilated 1-D convolutions over the per-frame graph embedding (AUW-GCN style).
+"""TCN backbone: residual dilated 1-D convolutions over the per-frame graph embedding (AUW-GCN style).
 
 Normalisation is per frame (LayerNorm over channels), never over time, so that running a long video in
 chunks gives the same scores as running it whole.
@@ -40,12 +40,22 @@ class DilatedResidualBlock(nn.Module):
 
 
 class TemporalHead(nn.Module):
-    """Stack of `DilatedResidualBlock`, one per dilation, then a final norm."""
+    """Stack of `DilatedResidualBlock`, one per dilation, then a final norm (the "tcn" backbone).
+
+    Attributes:
+        context_frames: exact reach of one output frame each way, ``sum((kernel - 1) * d) / 2``.
+        chunk_align: chunk starts may be any frame (1).
+        exact_chunks: chunked inference equals one pass over the whole video.
+    """
+
+    exact_chunks = True
+    chunk_align = 1
 
     def __init__(self, channels: int, kernel: int, dilations: tuple[int, ...], dropout: float) -> None:
         super().__init__()
         self.blocks = nn.Sequential(*[DilatedResidualBlock(channels, kernel, d, dropout) for d in dilations])
         self.norm = ChannelLayerNorm(channels)
+        self.context_frames = sum((kernel - 1) * d for d in dilations) // 2
 
     def forward(self, x: Tensor) -> Tensor:
         """Shapes: ``x: [B, D, T]`` -> ``[B, D, T]``."""
