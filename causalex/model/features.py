@@ -12,6 +12,10 @@ For each frame t and AU k the model sees ``F = 4`` numbers (`FEATURE_NAMES`):
   neutral face).
 
 All windows are in seconds, so the same configuration works at any frame rate.
+
+Memory: everything is float32 and the features are written in place into the one ``[T, K, F]`` output,
+so a video costs about ``T x K x (4 F + 16)`` bytes (the output plus four ``[T, K]`` float32 buffers), not
+the float64 copies of each feature (`causalex spot` on hours of video).
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ def running_median(values: np.ndarray, size: int) -> np.ndarray:
     """Centred running median of each column over ``size`` frames (edges repeat the end values).
 
     Long windows are computed on every ``size // 16``-th frame and interpolated back: the result is a
-    slow baseline, so the decimation changes it little and makes it ~10x faster.
+    slow baseline, so the decimation changes it little and makes it ~10x faster. The result has the
+    dtype of ``values`` when that is floating (float32 stays float32).
 
     Shapes:
         values: ``[T, K]``; returns ``[T, K]``.
@@ -61,7 +66,11 @@ def running_median(values: np.ndarray, size: int) -> np.ndarray:
     idx = np.arange(0, t, step)
     coarse = median_filter(values[idx], size=(max(1, size // step), 1), mode="nearest")  # [T/step, K]
     frames = np.arange(t)
-    return np.stack([np.interp(frames, idx, coarse[:, k]) for k in range(values.shape[1])], axis=1)
+    dtype = values.dtype if np.issubdtype(values.dtype, np.floating) else np.float64
+    out = np.empty(values.shape, dtype)
+    for k in range(values.shape[1]):  # one column at a time: no [T, K] float64 temporary
+        out[:, k] = np.interp(frames, idx, coarse[:, k])
+    return out
 
 
 def _fill_invalid(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,23 +105,32 @@ def compute_node_features(values: np.ndarray, mask: np.ndarray, fps: float,
     values = np.asarray(values, np.float32)
     mask = np.asarray(mask, bool)
     t, k = values.shape
+    out = np.zeros((t, k, len(FEATURE_NAMES)), np.float32)  # written in place, feature by feature
     filled, median = _fill_invalid(values, mask)
-    level = filled - median[None, :]
-    spread = float(level[mask].std()) if mask.sum() > 1 else 0.0
-    scale = 1.0 / max(spread, config.min_spread)
+    level = out[:, :, 0]
+    np.subtract(filled, median[None, :], out=level)
+    spread = float(level[mask].std(dtype=np.float64)) if mask.sum() > 1 else 0.0
+    scale = np.float32(1.0 / max(spread, config.min_spread))
 
-    baseline = running_median(filled, max(3, int(round(config.baseline_s * fps)) | 1))
-    detrended = filled - baseline
+    detrended = out[:, :, 1]
+    np.subtract(filled, running_median(filled, max(3, int(round(config.baseline_s * fps)) | 1)), out=detrended)
 
     h = max(1, int(round(config.velocity_s * fps)))
-    padded = np.pad(filled, ((h, h), (0, 0)), mode="edge")
-    velocity = padded[2 * h:] - padded[:-2 * h]
+    velocity = out[:, :, 2]  # centred difference, the ends repeating the first and last frames
+    if t > 2 * h:
+        np.subtract(filled[2 * h:], filled[:-2 * h], out=velocity[h:t - h])
+    for i in list(range(min(h, t))) + list(range(max(h, t - h), t)):
+        velocity[i] = filled[min(i + h, t - 1)] - filled[max(i - h, 0)]
+    del filled
 
     valid_detrended = detrended[mask] if mask.any() else detrended
     noise = 1.4826 * np.median(np.abs(valid_detrended), axis=0)  # [K] robust noise level of each AU
-    noise = np.maximum(noise, max(config.min_noise_ratio * spread, config.min_spread))
-    feats = np.stack([level * scale, detrended / noise[None, :], velocity * scale], axis=-1)
+    noise = np.maximum(noise, max(config.min_noise_ratio * spread, config.min_spread)).astype(np.float32)
+    level *= scale
+    detrended /= noise[None, :]
+    velocity *= scale
+    feats = out[:, :, :3]
     np.clip(feats, -config.clip, config.clip, out=feats)
-    feats[~mask] = 0.0
-    valid = np.broadcast_to(mask[:, None, None], (t, k, 1)).astype(np.float32)
-    return np.ascontiguousarray(np.concatenate([feats, valid], axis=-1), dtype=np.float32)
+    out[~mask] = 0.0
+    out[:, :, 3] = mask[:, None]
+    return out
