@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from causalex.checkpoint import load_checkpoint
 from causalex.errors import InputError
 from causalex.graph import AUGraph
 from causalex.labels import read_labels_csv, read_predictions_csv, write_labels_csv
@@ -14,6 +15,7 @@ from causalex.readers import load_series_inputs
 from causalex.simulate import generate_corpus
 from causalex.simulate.generate import write_corpus
 from causalex.train.config import ExperimentConfig
+from causalex.train.deployment import median_epoch
 from causalex.train.experiment import run_experiment
 from causalex_cli.main import app
 
@@ -332,3 +334,23 @@ def test_print_config_lists_every_field_and_round_trips():
     doc = json.loads(result.stdout)
     assert doc["protocol"]["max_pred_ratio"] == 3.0 and doc["optim"]["epochs"] == ExperimentConfig().optim.epochs
     assert ExperimentConfig().merged(doc).to_dict() == doc
+
+
+def test_deployment_model_sees_every_subject_with_the_folds_selection(corpus_dir, tmp_path):
+    out = tmp_path / "run"
+    result = _train(corpus_dir, out)
+    assert result.exit_code == 0, result.output
+    subjects = sorted({iv.subject for iv in read_labels_csv(corpus_dir / "labels.csv")})
+    metrics = json.loads((out / "metrics.json").read_text())
+    final = metrics["final_model"]
+    assert final["trained_on"] == subjects and final["validated_on"] == []
+    fold_epochs = [f["best_epoch"] for f in metrics["folds"]]
+    assert final["best_epoch"] == median_epoch(fold_epochs)
+    assert f"the median of the 3 fold(s)' selected epochs {sorted(fold_epochs)}" in final["selection"]
+    assert "3 fold(s) pooled" in final["selection"]
+    bundle = load_checkpoint(out / "model.pt")
+    assert bundle.meta["trained_on"] == subjects and bundle.meta["deployment"]["fold_epochs"] == fold_epochs
+    assert {"micro": bundle.decode.micro.threshold, "macro": bundle.decode.macro.threshold} == final["thresholds"]
+    assert set(bundle.meta["label_rates_per_s"]) == {"micro", "macro"}
+    assert all(f["threshold_sources"] for f in metrics["folds"])
+    assert f"trained on all {len(subjects)} subjects" in " ".join(result.output.split())
