@@ -1,6 +1,6 @@
 """Shared CLI plumbing: console, logging set-up, error-to-exit-code mapping, progress bars.
 
-Exit codes: 0 success, 2 bad input (`InputError`, usage errors), 1 any other failure.
+Exit codes: 0 success, 2 bad input (`InputError`, usage errors), 1 any other failure, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ STATE: dict[str, Any] = {"verbose": False, "quiet": False}
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 def setup_logging(verbose: bool, quiet: bool) -> None:
@@ -71,7 +72,7 @@ def handle_errors(func: Callable) -> Callable:
             fail(str(exc), EXIT_BAD_INPUT)
         except KeyboardInterrupt:
             err_console.print("interrupted")
-            raise typer.Exit(130)
+            raise typer.Exit(EXIT_INTERRUPTED)
         except Exception as exc:  # a failure, not bad input
             if STATE["verbose"]:
                 err_console.print_exception()

@@ -1,12 +1,14 @@
-"""Extract many videos: one series file per video, a manifest after each, resume, parallel workers.
+"""Extract many videos: one series file per video, a manifest row after each, resume, parallel workers.
 
 `extract_one` is the per-video function: it never raises for a bad video, it returns a
-`ManifestRow` saying what happened. `run_batch` skips videos already finished with the same
-settings (whose series file still reads back as the manifest records; a missing or corrupt one is
-redone), runs the rest in this process (``workers=1``), in a process pool, or as Ray tasks
-(``engine="ray"``, see `causalex.extract.ray_engine`), and rewrites the manifest atomically after
-every video, so a killed run loses nothing that was finished. Series files are written atomically,
-so there is never a half-written one; a video that fails leaves no series file.
+`ManifestRow` saying what happened. `run_batch` locks the output folder (one run per folder, see
+`causalex.extract.lock`), skips videos already finished with the same settings (whose series file
+still reads back as the manifest records; a missing or corrupt one is redone), runs the rest in this
+process (``workers=1``), in a process pool (`causalex.extract.pool`), or as Ray tasks
+(``engine="ray"``, see `causalex.extract.ray_engine`), appends a manifest row after every video (so a
+killed run loses nothing that was finished) and rewrites the manifest atomically, one row per video,
+when the run ends or is interrupted. Series files are written atomically, so there is never a
+half-written one; a video that fails leaves no series file.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import json
 import logging
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
@@ -25,8 +26,10 @@ from causalex.errors import InputError, input_error
 from causalex.extract.base import FrameProgress, make_extractor
 from causalex.extract.frames import open_source
 from causalex.extract.jobs import VideoJob
+from causalex.extract.lock import output_lock
 from causalex.extract.manifest import (
     MANIFEST_NAME,
+    ManifestJournal,
     ManifestRow,
     input_fingerprint,
     input_sha256,
@@ -158,7 +161,7 @@ def is_finished(previous: ManifestRow | None, job: VideoJob, out_dir: Path, vers
 
 
 def prepare_output_dir(out_dir: str | os.PathLike) -> Path:
-    """Create ``out_dir`` if needed, check it is writable, and remove temporary files of killed runs.
+    """Create ``out_dir`` if needed and check it is writable.
 
     Raises:
         InputError: the folder cannot be created or written.
@@ -176,9 +179,14 @@ def prepare_output_dir(out_dir: str | os.PathLike) -> Path:
         probe.unlink()
     except OSError as exc:
         raise input_error(out, f"output folder is not writable ({exc.strerror})") from exc
-    for stale in [*out.glob(f".*{SERIES_SUFFIX}"), *out.glob(f".{MANIFEST_NAME}.*")]:
-        stale.unlink(missing_ok=True)  # temporary files left by a killed run (atomic_write names)
     return out
+
+
+def remove_temporary_files(out: Path) -> None:
+    """Remove the temporary files (`causalex.fileio.atomic_write` names) of killed or interrupted runs;
+    call it only while holding the folder's lock, never while another run may be writing."""
+    for stale in [*out.glob(f".*{SERIES_SUFFIX}"), *out.glob(f".{MANIFEST_NAME}.*")]:
+        stale.unlink(missing_ok=True)
 
 
 def run_batch(jobs: Iterable[VideoJob], out_dir: str | os.PathLike, backend: str = "flow",
@@ -209,6 +217,16 @@ def run_batch(jobs: Iterable[VideoJob], out_dir: str | os.PathLike, backend: str
     extractor = make_extractor(backend, **(options or {}))
     extractor.check()  # fail once, up front, if the backend cannot run here
     out = prepare_output_dir(out_dir)
+    with output_lock(out):
+        remove_temporary_files(out)
+        return _run_locked(jobs, out, backend, options, fps, workers, engine, force, on_frames, on_video,
+                           ray_address)
+
+
+def _run_locked(jobs: list[VideoJob], out: Path, backend: str, options: dict[str, Any] | None, fps: float | None,
+                workers: int, engine: str, force: bool, on_frames: VideoFrameProgress | None,
+                on_video: VideoDone | None, ray_address: str | None) -> BatchReport:
+    """`run_batch` once the output folder is ready and locked."""
     version, settings = run_signature(backend, options, fps)
     manifest = read_manifest(out)
     report = BatchReport(manifest=out / MANIFEST_NAME)
@@ -227,90 +245,35 @@ def run_batch(jobs: Iterable[VideoJob], out_dir: str | os.PathLike, backend: str
         # rows of earlier runs first, then this run's videos in input order (not completion order)
         write_manifest(out, [manifest[v] for v in earlier] + [manifest[j.video] for j in jobs if j.video in manifest])
 
+    save_manifest()  # a complete file (a row cut off by a killed run dropped) to append to
+    journal = ManifestJournal(out)
+
     def record(row: ManifestRow) -> None:
         manifest[row.video] = row
-        save_manifest()
+        journal.append(row)
         if row.status != "ok":
             log.debug("%s: %s", row.video, row.error)
         if on_video is not None:
             on_video(row)
 
-    if not todo:
-        save_manifest()
-    elif engine == "ray":
-        from causalex.extract.ray_engine import run_with_ray
+    try:
+        if not todo:
+            pass
+        elif engine == "ray":
+            from causalex.extract.ray_engine import run_with_ray
 
-        run_with_ray(todo, out, backend, options, fps, workers, record, address=ray_address)
-    elif workers <= 1:
-        for job in todo:
-            progress = None if on_frames is None else (lambda d, t, v=job.video: on_frames(v, d, t))
-            record(extract_one(job, out, backend, options, fps, progress))
-    else:
-        _run_pool(todo, out, backend, options, fps, workers, record, on_frames)
+            run_with_ray(todo, out, backend, options, fps, workers, record, address=ray_address)
+        elif workers <= 1:
+            for job in todo:
+                progress = None if on_frames is None else (lambda d, t, v=job.video: on_frames(v, d, t))
+                record(extract_one(job, out, backend, options, fps, progress))
+        else:
+            from causalex.extract.pool import run_pool
+
+            run_pool(todo, out, backend, options, fps, workers, record, on_frames)
+    finally:  # also on Ctrl-C: one row per video, written atomically, and no temporary file of this run left
+        journal.close()
+        save_manifest()
+        remove_temporary_files(out)
     report.rows = [manifest[j.video] for j in jobs]
     return report
-
-
-# -- process pool ---------------------------------------------------------------------------------
-_WORKER_QUEUE = None
-
-
-def _init_worker(queue) -> None:
-    global _WORKER_QUEUE
-    _WORKER_QUEUE = queue
-    try:
-        import cv2
-
-        cv2.setNumThreads(1)  # one core per worker process
-    except ImportError:
-        pass
-
-
-def _extract_in_worker(job: VideoJob, out_dir: Path, backend: str, options, fps) -> ManifestRow:
-    last = [0.0]
-
-    def progress(done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if _WORKER_QUEUE is not None and (now - last[0] > 0.2 or (total is not None and done >= total)):
-            last[0] = now
-            _WORKER_QUEUE.put((job.video, done, total))
-
-    return extract_one(job, out_dir, backend, options, fps, progress)
-
-
-def _run_pool(todo: list[VideoJob], out: Path, backend: str, options, fps, workers: int,
-              record: VideoDone, on_frames: VideoFrameProgress | None) -> None:
-    import multiprocessing as mp
-    import queue as queue_mod
-
-    ctx = mp.get_context("spawn")
-    progress_queue = ctx.Queue()
-
-    def drain() -> None:
-        while True:
-            try:
-                video, done, total = progress_queue.get_nowait()
-            except queue_mod.Empty:
-                return
-            if on_frames is not None:
-                on_frames(video, done, total)
-
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_init_worker,
-                             initargs=(progress_queue,)) as pool:
-        futures = {pool.submit(_extract_in_worker, job, out, backend, options, fps): job for job in todo}
-        pending = set(futures)
-        try:
-            while pending:
-                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                drain()
-                for fut in finished:
-                    job = futures[fut]
-                    try:
-                        row = fut.result()
-                    except Exception as exc:  # the worker process died (e.g. out of memory)
-                        row = ManifestRow(video=job.video, path=job.path, kind=job.kind, backend=backend,
-                                          status="error", error=_one_line(f"{job.path}: worker died: {exc!r}"))
-                    record(row)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise

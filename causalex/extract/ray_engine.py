@@ -1,7 +1,7 @@
 """Run `extract_one` as Ray tasks (``engine="ray"``, extra ``causalex[ray]``).
 
 The same per-video function runs on each Ray worker and writes the same series files; the driver
-(this process) gathers the manifest rows as tasks finish and rewrites the manifest after each, exactly
+(this process) gathers the manifest rows as tasks finish and appends each to the manifest, exactly
 as the local engine does. Only this module imports Ray.
 
 On a multi-machine cluster (``address="auto"`` or ``ray://...``), the output folder and the videos

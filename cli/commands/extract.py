@@ -9,7 +9,16 @@ from typing import List, Optional
 
 import typer
 
-from causalex_cli.common import EXIT_BAD_INPUT, EXIT_FAILURE, FPS_RANGE, handle_errors, info, progress
+from causalex_cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    FPS_RANGE,
+    err_console,
+    handle_errors,
+    info,
+    progress,
+)
 
 
 class Backend(str, enum.Enum):
@@ -88,6 +97,7 @@ def extract(
     with progress() as bar:
         overall = bar.add_task("videos", total=len(jobs))
         per_video: dict[str, int] = {}
+        finished: list[str] = []
 
         def on_frames(video: str, done: int, total: Optional[int]) -> None:
             if video not in per_video:
@@ -95,6 +105,7 @@ def extract(
             bar.update(per_video[video], completed=done, total=total)
 
         def on_video(row) -> None:
+            finished.append(row.video)
             if row.video in per_video:
                 bar.remove_task(per_video.pop(row.video))
             bar.advance(overall)
@@ -102,9 +113,16 @@ def extract(
                 bar.console.print(f"[red]{row.status}[/] {escape(row.video)}: {escape(row.error)}", highlight=False,
                                   soft_wrap=True)
 
-        report = run_batch(jobs, output, backend=backend.value, options=options, fps=fps, workers=workers,
-                           engine=engine.value, force=force, on_frames=on_frames, on_video=on_video,
-                           ray_address=ray_address)
+        try:
+            report = run_batch(jobs, output, backend=backend.value, options=options, fps=fps, workers=workers,
+                               engine=engine.value, force=force, on_frames=on_frames, on_video=on_video,
+                               ray_address=ray_address)
+        except KeyboardInterrupt:
+            bar.stop()
+            err_console.print(escape(f"interrupted: {len(finished)} videos finished in this run are recorded in "
+                                     f"{output / 'manifest.csv'}; run the same command again to resume"),
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         bar.update(overall, completed=len(jobs))
 
     done = [r for r in report.rows if r.status == "ok" and r.video not in report.skipped]
