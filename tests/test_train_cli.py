@@ -353,4 +353,7 @@ def test_deployment_model_sees_every_subject_with_the_folds_selection(corpus_dir
     assert {"micro": bundle.decode.micro.threshold, "macro": bundle.decode.macro.threshold} == final["thresholds"]
     assert set(bundle.meta["label_rates_per_s"]) == {"micro", "macro"}
     assert all(f["threshold_sources"] for f in metrics["folds"])
-    assert f"trained on all {len(subjects)} subjects" in " ".join(result.output.split())
+    text = " ".join(result.output.split())
+    assert f"trained on all {len(subjects)} subjects" in text
+    assert "training plan: 3 folds x 2 epochs + the deployment model (up to 2) = up to 8 epochs" in text
+    assert "first fold took" in text and "left for 3 more" in text

@@ -107,3 +107,17 @@ def test_volume_warnings_name_silent_and_flooding_types():
     assert any("no macro prediction where 6" in m for m in messages)
     assert volume_warnings({"micro": 4, "macro": 6}, {"micro": 4, "macro": 6}, "x", "y") == []
     assert volume_warnings({"micro": 8, "macro": 0}, {"micro": 0.0, "macro": 0.0}, "x", "y") == []  # a handful
+
+
+def test_plan_line_and_time_left():
+    from causalex.train.estimate import FoldClock, format_seconds, plan_line
+
+    line = plan_line(6, 18, True, True, 12)
+    assert line.startswith("training plan: 6 folds x 18 epochs + the deployment model (up to 18) = up to 126 epochs")
+    assert "discovered again in every fold" in line
+    assert "= up to 18 epochs" in plan_line(1, 18, False, False, 3)
+    clock = FoldClock(3, final_model=True)
+    clock.fold_started()
+    assert "left for 3 more" in clock.fold_done(1)
+    assert clock.fold_done(2) is None  # said once
+    assert [format_seconds(s) for s in (42, 210, 7200)] == ["42 s", "3.5 min", "2.0 h"]

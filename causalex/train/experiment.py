@@ -38,8 +38,9 @@ from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
 from causalex.train.deployment import deployment_selection
+from causalex.train.estimate import FoldClock, plan_line
 from causalex.train.fit import fit_model
-from causalex.train.graph_checks import check_graph_spec, graph_au_note
+from causalex.train.graph_checks import check_graph_spec, graph_au_note, graph_leak_warning
 from causalex.train.graphs import needs_data, resolve_graph, series_au_names, videos_seen_by_graph
 from causalex.train.inputs import check_inputs, label_counts, warn_unknown_emotions
 from causalex.train.protocols import SELECTION_INNER, SELECTION_NONE, SELECTION_TEST, Fold, make_folds
@@ -231,13 +232,6 @@ def _interval_json(iv: Interval) -> list:
     return [iv.video, iv.onset, iv.apex, iv.offset, iv.type, iv.emotion, iv.score]
 
 
-def graph_leak_warning(graph_spec: str, subjects: list[str]) -> str:
-    """The warning of a run whose graph file was discovered on data of its test subjects."""
-    return (f"the graph {graph_spec} was discovered on data of {len(subjects)} test subject(s) "
-            f"({', '.join(subjects[:5])}{', ...' if len(subjects) > 5 else ''}): the cross-validation scores are "
-            "optimistic; use --graph causal (rebuilt per fold from the training subjects) for a fair estimate")
-
-
 def run_experiment(series: list[AUSeries], labels: list[Interval], config: ExperimentConfig, graph_spec: str,
                    output_dir: str | Path, device: torch.device, *, labels_path: str | None = None,
                    resume: bool = False, on_event: Event | None = None, command: str = "",
@@ -305,6 +299,9 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     all_preds: list[Interval] = []
     records = []
     evidence: list[ValidationEvidence] = []  # every fold's inner-validation evidence, pooled for the deployment model
+    log.info("%s", plan_line(len(folds), config.optim.epochs, config.protocol.final_model, needs_data(graph_spec),
+                             len(videos)))
+    clock = FoldClock(len(folds), config.protocol.final_model)
     for i, fold in enumerate(folds):
         done_path = layout.resume / f"{fold.name}.json"
         if done_path.exists():
@@ -319,6 +316,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
             _emit(on_event, kind="fold_done", index=i + 1, total=len(folds), record=doc["record"], resumed=True)
             continue
         _emit(on_event, kind="fold_start", fold=fold.name, index=i + 1, total=len(folds), epochs=config.optim.epochs)
+        clock.fold_started()
         graph, decode, result = _train_fold(fold, videos, series, labels, au_names, graph_spec, config, device,
                                             config.seed + i, layout, on_event, contexts)
         model = build_model(config.model, graph.adjacency_for(au_names), graph.node_mask(au_names)).to(device)
@@ -334,6 +332,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         (layout.resume / f"{fold.name}.state.pt").unlink(missing_ok=True)
         records.append(record)
         all_preds.extend(preds)
+        if (eta := clock.fold_done(i + 1)) is not None:
+            log.info("%s", eta)
         _emit(on_event, kind="fold_done", index=i + 1, total=len(folds), record=record, resumed=False)
 
     truth = [iv for v in videos for iv in v.labels]

@@ -6,7 +6,7 @@ model: a directed cycle of contemporaneous ``-->`` edges (``AU01 --> AU02 --> AU
 passes through a *lagged* edge (``lag_s`` > 0, from the time-series discovery) is feedback over time
 (AU01 now drives AU02 a moment later, which drives AU01 later still) and is accepted: the model's message
 passing takes any adjacency. `graph_au_note` says which of the series' AUs a graph file leaves out of the
-model (its nodes become the model's AUs).
+model (its nodes become the model's AUs); `graph_leak_warning` words a graph file discovered on test subjects.
 """
 
 from __future__ import annotations
@@ -91,3 +91,10 @@ def graph_au_note(spec: str, au_names: list[str], series: list[AUSeries]) -> str
     return (f"{spec}: the graph has {len(au_names)} AU nodes and the series {len(shared)} "
             f"shared AUs: the model uses the graph's AUs only, so {', '.join(left_out)} are left out of it "
             "(pass a graph on every AU, or --exclude-aus to leave AUs out on purpose)")
+
+
+def graph_leak_warning(graph_spec: str, subjects: list[str]) -> str:
+    """The warning of a run whose graph file was discovered on data of its test subjects."""
+    return (f"the graph {graph_spec} was discovered on data of {len(subjects)} test subject(s) "
+            f"({', '.join(subjects[:5])}{', ...' if len(subjects) > 5 else ''}): the cross-validation scores are "
+            "optimistic; use --graph causal (rebuilt per fold from the training subjects) for a fair estimate")
