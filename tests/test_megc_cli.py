@@ -79,3 +79,27 @@ def test_simulate_without_questions_removes_stale_file(tmp_path):
     assert (out / "questions.jsonl").is_file()
     assert runner.invoke(app, ["simulate", "-o", str(out), "--preset", "tiny", "--seed", "1"]).exit_code == 0
     assert not (out / "questions.jsonl").exists()
+
+
+def test_question_writer_checks_the_corpus_plan():
+    from causalex.errors import InputError
+    from causalex.simulate import generate_corpus
+    from causalex.simulate.questions import expression_aus, shown_aus
+
+    corpus = generate_corpus("tiny", seed=5)
+    aus = expression_aus(corpus.preset, 5, corpus.labels)
+    assert len(aus) == len(corpus.labels) and all(aus)
+    assert shown_aus({"AU12": 1.0}, corpus.preset) == {"AU12", "AU06", "AU25"}  # 0.7 and 0.6 reach 0.5; AU26 0.42 not
+    with pytest.raises(InputError, match="does not give these labels"):
+        expression_aus(corpus.preset, 6, corpus.labels)
+
+
+def test_str_types_and_emotion_words(tmp_path):
+    preds = tmp_path / "p.csv"
+    preds.write_text("video,onset,apex,offset,type,score,emotion\nv1,10,12,14,micro,0.9,happiness\n"
+                     "v1,30,40,60,macro,0.8,disgust\nv0,5,6,7,micro,0.5,\n")
+    out = tmp_path / "str.csv"
+    assert runner.invoke(app, ["megc", "str", str(preds), "-o", str(out)]).exit_code == 0
+    assert out.read_text().splitlines()[1:] == [",v0,5,7,", ",v1,10,14,positive"]
+    assert runner.invoke(app, ["megc", "str", str(preds), "-o", str(out), "--types", "all"]).exit_code == 0
+    assert out.read_text().splitlines()[-1] == ",v1,30,60,negative"
