@@ -127,9 +127,12 @@ def main(argv: list[str] | None = None) -> None:
                      + f" {r['params']:,} ({r['backbone_params']:,}) | {r['context']} | "
                      f"{'yes' if r['exact'] else 'within tolerance'} |")
     device = "CUDA" if args.gpu else f"CPU, {args.threads} torch thread(s)"
+    frames = rows[0]["frames"] if rows else 0
+    passes = ("one pass over the whole video" if args.chunk_frames >= frames else
+              f"chunks of {args.chunk_frames} frames plus the backbone's context, 8 per pass")
     body = (f"Our reimplementations, untrained default-size models (17 AU nodes, graph layers included), "
-            f"{hours:g} h at 30 fps through `predict_frame_scores` (chunks of {args.chunk_frames} frames plus "
-            f"the backbone's context, 8 per pass), {device}, each backbone in a fresh process. Peak RSS counts "
+            f"{hours:g} h at 30 fps through `predict_frame_scores` ({passes}), "
+            f"{device}, each backbone in a fresh process. Peak RSS counts "
             "Python, torch, the features and the scores.\n\n" + "\n".join(lines))
     print(body)
     if not args.no_append:
