@@ -186,3 +186,15 @@ def test_checkpoint_without_backbone_field_loads_as_the_old_tcn(tmp_path):
     spot = loaded.build_model()(x)["spot"]
     # the same seeded model and input gave this sum with the code before the backbone registry
     assert abs(spot.sum().item() - (-1063.395263671875)) < 1e-3
+
+
+def test_one_way_ssm_is_causal_and_two_way_is_not():
+    torch.manual_seed(0)
+    x = torch.randn(1, 8, 60)
+    later = x.clone()
+    later[..., 40:] += torch.randn(8, 20)
+    for bidirectional in (False, True):
+        stack = SSMStack(8, ModelConfig(ssm_bidirectional=bidirectional, dropout=0.0)).eval()
+        with torch.no_grad():
+            moved = (stack(later) - stack(x))[..., :40].abs().max()
+        assert (moved.item() == 0.0) is (not bidirectional)

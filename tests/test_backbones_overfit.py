@@ -14,7 +14,7 @@ from test_model_overfit import AUS, planted_series, tiny_config
 
 SETTINGS = {  # small settings of each backbone for a seconds-long CPU test
     "ssm": {"ssm_layers": 1, "ssm_memory": 60},
-    "ssm-slowfast": {"ssm_layers": 1, "ssm_memory": 30, "slow_stride": 4},
+    "ssm-slowfast": {"ssm_layers": 1, "ssm_memory": 30, "ssm_expand": 1, "slow_stride": 4},
     "transformer": {"attn_layers": 2, "attn_window": 16},
 }
 

@@ -1,7 +1,8 @@
-"""The spotting network: AU graph layers (dense or torch-geometric), dilated temporal head, output heads.
+"""The spotting network: AU graph layers (dense or torch-geometric), a temporal backbone, output heads.
 
 Modules: `config` (defaults), `features` (AU series -> node features), `graph_layers` (registry),
-`temporal`, `network` (`SpottingNet`), `inference` (chunked scoring), `dynamic_graph` (per-batch graph).
+`backbones` (registry: `temporal` tcn, `ssm` + `ssm_scan` state-space, `transformer`), `network`
+(`SpottingNet`), `inference` (chunked scoring), `dynamic_graph` (per-batch graph).
 """
 
 from causalex.model.config import ModelConfig
