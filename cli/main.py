@@ -6,6 +6,7 @@ Every module in ``causalex_cli.commands`` that defines ``register(app)`` adds it
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import sys
 
@@ -16,7 +17,39 @@ import causalex
 from causalex_cli import commands
 from causalex_cli.common import EXIT_BAD_INPUT, err_console, setup_logging
 
+def _plain_metavars(params: list) -> list:
+    """One placeholder style for every option: flags (``--help`` and ``--quiet`` included) show none, where
+    typer writes ``<bool>`` after a flag that takes no value, and ranged numbers ``<int>`` / ``<float>`` (typer
+    writes ``<int range>``; the range itself follows, e.g. ``<int> [x>=1]``). A metavar set by hand is kept;
+    options with a fixed set of values write it as ``<a|b|c>``, free text names what it is (``<AU,...>``)."""
+    for param in params:
+        if getattr(param, "metavar", "") is not None:
+            continue
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif getattr(getattr(param, "type_descriptor", None), "is_ranged", False):
+            param.metavar = f"<{param.type_descriptor.ranged_type_name}>"
+    return params
+
+
+class PlainMetavarCommand(typer.core.TyperCommand):
+    """A command whose help shows the placeholders of `_plain_metavars`."""
+
+    def get_params(self, ctx):
+        """The command's parameters, placeholders set."""
+        return _plain_metavars(super().get_params(ctx))
+
+
+class PlainMetavarGroup(typer.core.TyperGroup):
+    """A command group whose help shows the placeholders of `_plain_metavars`."""
+
+    def get_params(self, ctx):
+        """The group's parameters, placeholders set."""
+        return _plain_metavars(super().get_params(ctx))
+
+
 app = typer.Typer(
+    cls=PlainMetavarGroup,
     name="causalex",
     help="Spot facial macro- and micro-expressions in long videos with a causal action-unit graph.",
     no_args_is_help=True,
@@ -53,16 +86,49 @@ def _short_help(doc: str) -> str:
     return " ".join(doc.strip().split("\n\n", 1)[0].split())
 
 
-def _set_short_helps(typer_app: typer.Typer) -> None:
-    """Give every command (and group command) without one a one-line short help from its docstring."""
+def _reflowed(doc: str) -> str:
+    """A command's docstring for --help with the line breaks inside each paragraph joined: rich keeps them, which
+    breaks lines in mid-sentence on any terminal wider or narrower than the source. Paragraphs starting with
+    click's ``\\b`` keep theirs."""
+    text, cut, rest = inspect.cleandoc(doc).partition("\f")
+    paragraphs = [p if p.startswith("\b") else " ".join(p.split()) for p in text.split("\n\n")]
+    return "\n\n".join(paragraphs) + cut + rest
+
+
+def _polish_help(typer_app: typer.Typer) -> None:
+    """For every command (and group command): a one-line short help from its docstring where it has none,
+    the docstring reflowed (`_reflowed`), and the placeholders of `PlainMetavarCommand`."""
     for info in typer_app.registered_commands:
-        if info.short_help is None and info.callback is not None and info.callback.__doc__:
-            info.short_help = _short_help(info.callback.__doc__)
+        if info.callback is None:
+            continue
+        doc = info.help if info.help is not None else info.callback.__doc__
+        if doc:
+            if info.short_help is None:
+                info.short_help = _short_help(doc)
+            info.help = _reflowed(doc)
+        if not isinstance(info.cls, type) or info.cls is typer.core.TyperCommand:  # typer's default
+            info.cls = PlainMetavarCommand
     for group in typer_app.registered_groups:
-        _set_short_helps(group.typer_instance)
+        sub = group.typer_instance.info
+        if not isinstance(sub.cls, type) or sub.cls is typer.core.TyperGroup:
+            sub.cls = PlainMetavarGroup
+        _polish_help(group.typer_instance)
 
 
-_set_short_helps(app)
+_polish_help(app)
+
+
+def _global_option_hint(exc: Exception, ctx) -> str:
+    """``"; global options go before the command: ..."`` when an unknown option of a command is one of the
+    global options (``causalex evaluate -q ...``); "" otherwise."""
+    name = getattr(exc, "option_name", None)
+    if not name or ctx is None or ctx.parent is None:
+        return ""
+    root = ctx.find_root()
+    if not any(name in (*param.opts, *param.secondary_opts) for param in root.command.params):
+        return ""
+    command = ctx.command_path.split(" ", 1)[1] if " " in ctx.command_path else ""
+    return f"; {name} is a global option and goes before the command: {root.info_name} {name} {command} ..."
 
 
 def run() -> None:
@@ -74,13 +140,14 @@ def run() -> None:
         kinds = {cls.__name__ for cls in type(exc).__mro__}
         ctx = getattr(exc, "ctx", None)
         if "NoArgsIsHelpError" in kinds:
-            text = ctx.get_help() if ctx is not None else ""  # rich has printed the help already: then ""
+            text = exc.format_message()  # the help, built when the error was made; "" when rich printed it then
             if text:
                 print(text)
             code = 0
         elif "ClickException" in kinds:  # usage errors (exit 2) and click's other one-line failures
             where = f" (see {ctx.command_path} --help)" if ctx is not None and "UsageError" in kinds else ""
-            err_console.print(f"[bold red]error:[/] {escape(exc.format_message())}{escape(where)}", highlight=False,
+            message = exc.format_message() + _global_option_hint(exc, ctx)
+            err_console.print(f"[bold red]error:[/] {escape(message)}{escape(where)}", highlight=False,
                               soft_wrap=True)
             code = getattr(exc, "exit_code", EXIT_BAD_INPUT)
         elif "Abort" in kinds:

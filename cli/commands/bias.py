@@ -100,7 +100,8 @@ def register(app: typer.Typer) -> None:
         test_labels: Path = typer.Option(..., "--test-labels", help="Labels CSV of corpus B."),
         output: Path = typer.Option(..., "-o", "--output", help="Report folder (report.md, report.json, "
                                                                 "predictions, graphs, plots)."),
-        graphs: str = typer.Option(DEFAULT_GRAPHS, "--graphs", help="Comma-separated graph variants to compare."),
+        graphs: str = typer.Option(DEFAULT_GRAPHS, "--graphs", help="Comma-separated graph variants to compare.",
+                                   metavar="<variant,...>"),
         seeds: int = typer.Option(1, "--seeds", min=1, help="Training seeds per variant (--seed .. --seed+N-1); "
                                                             "the report gives mean and spread over them."),
         seed: int = typer.Option(0, "--seed", min=0, help="First seed (seeds are seed..seed+N-1)."),
@@ -112,25 +113,30 @@ def register(app: typer.Typer) -> None:
                                                             "(default); N = N folds by subject (faster)."),
         reliance: str = typer.Option("both", "--reliance", help="Where to measure AU reliance (F1 lost with one "
                                                                "AU removed at test time): both, in-domain, "
-                                                               "cross-domain or none."),
+                                                               "cross-domain or none.",
+                                     metavar="<both|in-domain|cross-domain|none>"),
         target_context: bool = typer.Option(True, "--target-context/--no-target-context",
                                             help="The causal variant's discovery also reads B's AU series (never its "
                                                  "labels) as a second corpus: links and AUs that hold in A only are "
                                                  "left out of the model."),
         exclude_aus: Optional[str] = typer.Option(None, "--exclude-aus",
                                                   help="Comma-separated AUs left out of the study (e.g. the bias "
-                                                       "AUs an earlier report's reliance table found)."),
+                                                       "AUs an earlier report's reliance table found).",
+                                                  metavar="<AU,...>"),
         reliance_aus: Optional[str] = typer.Option(None, "--reliance-aus", help="Comma-separated AUs to remove "
-                                                                                "(default: every AU)."),
+                                                                                "(default: every AU).",
+                                                   metavar="<AU,...>"),
         policy: Optional[str] = typer.Option(None, "--policy", help="Debiasing policy of the causal variant's "
                                                                     "graph: conservative, lenient or keep-all "
-                                                                    "(default: the training config's, lenient)."),
+                                                                    "(default: the training config's, lenient).",
+                                             metavar="<conservative|lenient|keep-all>"),
         background: Optional[str] = typer.Option(None, "--background",
                                                  help="Background knowledge of the causal variant's discovery: "
                                                       "facs or none (default: the training config's, facs). The "
-                                                      "graph diff is always discovered without one."),
+                                                      "graph diff is always discovered without one.",
+                                                 metavar="<facs|none>"),
         fps: Optional[float] = csv_fps_option(),
-        device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+        device: str = typer.Option("auto", "--device", help="auto, cpu or cuda.", metavar="<auto|cpu|cuda>"),
         threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
     ) -> None:
         """Cross-dataset bias study: train on corpus A, test on corpus B, per AU graph variant.

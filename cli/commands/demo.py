@@ -82,14 +82,16 @@ def register(app: typer.Typer) -> None:
                                          "replaced, any other non-empty folder is refused)."),
         preset: Optional[str] = typer.Option(None, "--preset", help="Simulator preset of both corpora: tiny, "
                                                                     "small, demo (default), casme2, samm, family-a, "
-                                                                    "family-b, family-c, family-hf or sparse."),
+                                                                    "family-b, family-c, family-hf or sparse.",
+                                             metavar="<preset>"),
         epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Training epochs of every model "
                                                                           "(default 12; 1 with --quick)."),
         seed: int = typer.Option(0, "--seed", min=0, help="Random seed: corpus A uses it, corpus B seed+1, "
                                                           "training starts from it."),
         quick: bool = typer.Option(False, "--quick", help="Tiny setting (seconds, for tests): tiny preset with 3 "
                                                           "subjects, 1 epoch."),
-        device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+        device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda.",
+                                   metavar="<auto|cpu|cuda>"),
         threads: int = typer.Option(1, "--threads", min=0, help="Torch CPU threads (0: torch's default); 1 is "
                                                                 "fastest for these small models on 2 cores."),
     ) -> None:

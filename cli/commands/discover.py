@@ -34,10 +34,12 @@ def register(app: typer.Typer) -> None:
                                                                  "folder that gets one <group>.json per group."),
         engine: str = typer.Option("fast", "--engine", help="fast (batched, ours), causal-learn (reference FCI/PC) or "
                                                             "tigramite (reference PCMCI+ for --method timeseries; "
-                                                            "pip install 'causalex[tigramite]')."),
+                                                            "pip install 'causalex[tigramite]').",
+                                   metavar="<fast|causal-learn|tigramite>"),
         method: str = typer.Option("timeseries", "--method",
                                    help="timeseries (lagged tests on each AU's own past and its candidate parents' "
-                                        "past, AU selection), fci (PAG over frames) or pc (CPDAG)."),
+                                        "past, AU selection), fci (PAG over frames) or pc (CPDAG).",
+                                   metavar="<timeseries|fci|pc>"),
         max_lag: float = typer.Option(0.3, "--max-lag", help="timeseries: longest lag tested, in seconds (at each "
                                                              "series' own frame rate)."),
         min_effect: float = typer.Option(0.03, "--min-effect",
@@ -49,10 +51,12 @@ def register(app: typer.Typer) -> None:
         alpha: float = typer.Option(0.001, "--alpha", help="Significance level of the CI tests."),
         depth: int = typer.Option(-1, "--depth", help="Largest conditioning set (-1: unlimited)."),
         bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap runs for edge stability (0: one run)."),
-        resample: str = typer.Option("subject", "--resample", help="Bootstrap unit: subject, video or frame."),
+        resample: str = typer.Option("subject", "--resample", help="Bootstrap unit: subject, video or frame.",
+                                     metavar="<subject|video|frame>"),
         threshold: float = typer.Option(0.5, "--threshold", help="Minimum stability of a kept edge (with --bootstrap)."),
         policy: str = typer.Option("conservative", "--policy",
-                                   help="Debiasing of o-> / o-o edges: conservative, lenient or keep-all."),
+                                   help="Debiasing of o-> / o-o edges: conservative, lenient or keep-all.",
+                                   metavar="<conservative|lenient|keep-all>"),
         labels: Optional[Path] = typer.Option(None, "--labels", help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
         label_nodes: bool = typer.Option(False, "--label-nodes",
                                          help="timeseries: add the labels (inside a micro / a macro expression) as "
@@ -68,18 +72,24 @@ def register(app: typer.Typer) -> None:
                                         help="With --stride 0: most frames used (more makes every test reject "
                                              "and FCI slow)."),
         features: str = typer.Option("lagged", "--features",
-                                     help="lagged (each AU at t - L and at t: orients edges by time), level or diff."),
+                                     help="lagged (each AU at t - L and at t: orients edges by time), level or diff.",
+                                     metavar="<lagged|level|diff>"),
         lag: float = typer.Option(0.1, "--lag", help="The lag L of lagged/diff features, in seconds."),
-        center: str = typer.Option("none", "--center", help="none, or video: subtract each video's mean."),
-        per: str = typer.Option("dataset", "--per", help="One graph per dataset (all inputs), subject or type."),
+        center: str = typer.Option("none", "--center", help="none, or video: subtract each video's mean.",
+                                   metavar="<none|video>"),
+        per: str = typer.Option("dataset", "--per", help="One graph per dataset (all inputs), subject or type.",
+                                metavar="<dataset|subject|type>"),
         background: str = typer.Option("none", "--background",
-                                       help="facs: forbid edges between AUs the FACS prior does not link; none."),
+                                       help="facs: forbid edges between AUs the FACS prior does not link; none.",
+                                       metavar="<facs|none>"),
         aus: Optional[str] = typer.Option(None, "--aus", help="Comma-separated AUs to use (default: those of the "
-                                                              "first series; every series must have them)."),
+                                                              "first series; every series must have them).",
+                                          metavar="<AU,...>"),
         fps: Optional[float] = csv_fps_option(),
         seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resampling."),
         workers: int = typer.Option(1, "--workers", help="Processes for bootstrap runs that cannot be batched."),
-        device: str = typer.Option("auto", "--device", help="Batched bootstrap tests: auto (GPU when present), cpu, cuda."),
+        device: str = typer.Option("auto", "--device", help="Batched bootstrap tests: auto (GPU when present), cpu, cuda.",
+                                   metavar="<auto|cpu|cuda>"),
     ) -> None:
         """Discover the debiased AU causal graph of a corpus: FCI over AU frames (lagged copies give time
         order), bootstrap stability, and the debiasing rule (keep -->, drop <-> latent common causes,

@@ -57,8 +57,11 @@ def extract(
     engine: Engine = typer.Option(Engine.local, "--engine", help="local (processes on this machine) or ray "
                                                                  "(Ray tasks; needs causalex[ray])."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join with --engine ray "
-                                                                          "(default: start a local one)."),
-    device: str = typer.Option("cpu", "--device", help="Torch device for --backend pyfeat."),
+                                                                          "(default: start a local one).",
+                                              metavar="<address>"),
+    device: str = typer.Option("auto", "--device", metavar="<auto|cpu|cuda>",
+                               help="Torch device of --backend pyfeat: auto (CUDA when present, else cpu), cpu or "
+                                    "cuda. The flow backend always runs on the CPU."),
     force: bool = typer.Option(False, "--force", help="Re-extract videos an earlier run already finished."),
 ) -> None:
     """Extract per-frame AU series from videos, resuming an earlier run into the same folder.
@@ -92,7 +95,7 @@ def extract(
     if folder_fps is None and any(j.kind == "frame_folder" for j in jobs):
         first = next(j.path for j in jobs if j.kind == "frame_folder")
         raise input_error(first, "a folder of frame images needs its frame rate: pass --folder-fps")
-    options = {"device": device} if backend is Backend.pyfeat else {}
+    options = {"device": pyfeat_device(device)} if backend is Backend.pyfeat else {}
 
     with progress() as bar:
         overall = bar.add_task("videos", total=len(jobs))
@@ -131,6 +134,25 @@ def extract(
                 f"manifest: {report.manifest}"))
     if failed:  # each failure was printed as it happened; the manifest keeps them
         raise typer.Exit(EXIT_FAILURE if any(r.status == "error" for r in failed) else EXIT_BAD_INPUT)
+
+
+def pyfeat_device(device: str) -> str:
+    """The torch device py-feat runs on: ``auto`` is ``cuda`` when torch sees a CUDA GPU, else ``cpu``.
+
+    Raises:
+        InputError: an unknown device, or ``cuda`` without a GPU.
+    """
+    from causalex.devices import device_problem
+    from causalex.errors import InputError
+
+    problem = device_problem(device)
+    if problem is not None:
+        raise InputError(problem)
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def register(app: typer.Typer) -> None:

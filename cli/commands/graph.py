@@ -201,7 +201,7 @@ def plot(
     hide_dropped: bool = typer.Option(False, "--hide-dropped", help="Draw only the edges the model uses."),
     all_edges: bool = typer.Option(False, "--all-edges", help="Also draw edges below the bootstrap stability "
                                                                "threshold (hidden by default)."),
-    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
+    title: Optional[str] = typer.Option(None, "--title", help="Figure title.", metavar="<text>"),
 ) -> None:
     """Draw a graph on a circular AU layout: arrowheads, open circles and tails at the edge ends as FCI
     marks them, dropped edges faded and dashed, with a legend (edges below the bootstrap stability
@@ -225,7 +225,8 @@ def plot(
 def export(
     graph_file: Path = typer.Argument(..., help=GRAPH_ARG_HELP),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="graphml or dot (default: from the output suffix)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="graphml or dot (default: from the output suffix).",
+                                      metavar="<graphml|dot>"),
 ) -> None:
     """Convert a graph to GraphML (networkx, for Gephi/Cytoscape) or Graphviz DOT (marks as
     arrowtail/arrowhead shapes: none, normal, odot).

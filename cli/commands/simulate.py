@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import typer
 
-from causalex_cli.common import STATE, console, handle_errors, info, progress
+from causalex_cli.common import console, handle_errors, info, progress
 
 MECHANISM_CHOICES = ("default", "random")  # as causalex.simulate.MECHANISM_CHOICES (not imported: startup time)
 TOLERANCE = 0.10  # the summary marks simulated numbers within 10% of the preset targets
@@ -64,13 +64,15 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(..., "-o", "--output", help="Folder to write the corpus to (created; must be "
                                                                "empty or hold an earlier simulated corpus)."),
         preset: str = typer.Option("small", "--preset", help="Corpus shape: tiny, small, demo, casme2, samm, "
-                                                             "family-a, family-b, family-c, family-hf or sparse."),
+                                                             "family-a, family-b, family-c, family-hf or sparse.",
+                                   metavar="<preset>"),
         bias: Optional[float] = typer.Option(None, "--bias", help="Strength of the dataset's bias latent "
                                                                   "(0 = none; default: the preset's)."),
         seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same bytes."),
         mechanism: str = typer.Option("default", "--mechanism", help="True AU mechanism: default (the preset's, "
                                                                      "FACS-like) or random (a random lagged DAG "
-                                                                     "with its own emotion patterns)."),
+                                                                     "with its own emotion patterns).",
+                                      metavar="<default|random>"),
         mechanism_seed: Optional[int] = typer.Option(None, "--mechanism-seed", help="Seed of the random mechanism "
                                                      "(default: --seed); the presets of one family (family-a, -b, "
                                                      "-c, -hf) get the same mechanism from the same seed."),
@@ -118,7 +120,6 @@ def register(app: typer.Typer) -> None:
             extra = f", {write_corpus_questions(corpus, seed, stale)} questions in questions.jsonl"
         elif stale.is_file():
             stale.unlink()  # an earlier corpus's questions no longer fit this one
-        if not STATE["quiet"]:
-            console.print(summary_table(corpus.summary))
+        console.print(summary_table(corpus.summary))  # the result: shown even with -q
         info(f"wrote {len(corpus.series)} videos, labels.csv, true_graph.json and corpus.json{extra} to {output} "
              f"in {time.perf_counter() - start:.1f} s")

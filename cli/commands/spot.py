@@ -75,7 +75,8 @@ def spot(
     method: Method = typer.Option(Method.model, "--method", help="model (trained) or threshold (untrained "
                                                                  "baseline, needs no model)."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Also write a per-video score plot (.png, .pdf or .svg)."),
-    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda.",
+                               metavar="<auto|cpu|cuda>"),
     fps: Optional[float] = csv_fps_option(),
     threads: int = typer.Option(1, "--threads", min=0, help=THREADS_HELP),
     skip_short: bool = typer.Option(False, "--skip-short", help="Leave out (with a warning) inputs shorter than "

@@ -108,12 +108,15 @@ def train(
                                                         "AUs; a contemporaneous --> cycle is refused), or causal | "
                                                         "cooccurrence | facs | full | none (data-driven graphs are "
                                                         "rebuilt per fold from training subjects only; causal: "
-                                                        "discovered as the config's graph section says)."),
+                                                        "discovered as the config's graph section says).",
+                              metavar="<graph>"),
     protocol: Optional[Protocol] = typer.Option(None, "--protocol", help="loso (the config's default), kfold or "
                                                                          "split."),
     folds: Optional[int] = typer.Option(None, "--folds", min=2, help="Folds of --protocol kfold (config default 5)."),
-    test_subjects: str = typer.Option("", "--test-subjects", help="Comma-separated test subjects of --protocol split."),
-    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    test_subjects: str = typer.Option("", "--test-subjects", help="Comma-separated test subjects of --protocol split.",
+                                      metavar="<subject,...>"),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda.",
+                               metavar="<auto|cpu|cuda>"),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1, help="Training epochs (default from the config)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed (same seed, same run; config "
                                                                    "default 0)."),
@@ -146,7 +149,7 @@ def train(
                                                       "training corpus only are left out of the model."),
     exclude_aus: Optional[str] = typer.Option(None, "--exclude-aus",
                                               help="Comma-separated AUs the model does not use (e.g. the bias AUs "
-                                                   "of a `causalex bias` reliance table)."),
+                                                   "of a `causalex bias` reliance table).", metavar="<AU,...>"),
 ) -> None:
     """Train the spotter with leave-one-subject-out (default), k-fold or an explicit split. In every fold
     the epoch and the decoding thresholds are chosen on inner-validation subjects; out-of-fold predictions
