@@ -1,6 +1,8 @@
-"""The network learns two planted intervals (one macro, one micro) of a tiny hand-made video."""
+"""The network, with each temporal backbone, learns two planted intervals (one macro, one micro) of a tiny
+hand-made video."""
 
 import numpy as np
+import pytest
 import torch
 
 from causalex.labels import Interval
@@ -37,11 +39,20 @@ def tiny_config(epochs=30) -> ExperimentConfig:
     })
 
 
-def test_tiny_model_learns_two_planted_intervals():
+BACKBONE_SETTINGS = {  # small settings of each temporal backbone for a seconds-long CPU test
+    "tcn": {},
+    "ssm": {"ssm_layers": 1, "ssm_memory": 60},
+    "ssm-slowfast": {"ssm_layers": 1, "ssm_memory": 30, "ssm_expand": 1, "slow_stride": 4},
+    "transformer": {"attn_layers": 2, "attn_window": 16},
+}
+
+
+@pytest.mark.parametrize("backbone", sorted(BACKBONE_SETTINGS))
+def test_tiny_model_learns_two_planted_intervals(backbone):
     events = [(100, 150, {"AU12": 2.0, "AU06": 1.2}), (400, 410, {"AU04": 1.5})]
     series = planted_series(events=events)
     labels = [Interval("v1", 100, 125, 150, "macro", "positive"), Interval("v1", 400, 405, 410, "micro", "negative")]
-    cfg = tiny_config()
+    cfg = tiny_config().merged({"model": {"backbone": backbone, **BACKBONE_SETTINGS[backbone]}})
     video = prepare_video(series, AUS, cfg.data, cfg.features, labels, cfg.model.emotion_classes)
     adjacency = np.zeros((len(AUS), len(AUS)), np.float32)
     result = train_model([video], [video], adjacency, AUS, cfg, cfg.decode, torch.device("cpu"), seed=0)

@@ -73,6 +73,14 @@ class ModelConfig:
         return dataclass_from_dict(cls, data)
 
 
+def check_whole_numbers(config, names: tuple[str, ...]) -> None:
+    """Raise ValueError naming the first field of ``names`` in ``config`` that is not a whole number >= 1."""
+    for name in names:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{type(config).__name__}.{name} must be a whole number >= 1, got {value!r}")
+
+
 def dataclass_from_dict(cls, data: dict, defaults=None):
     """Build dataclass ``cls`` from a dict, turning lists back into tuples where the default is a tuple.
 

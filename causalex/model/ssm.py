@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as fn
 
+from causalex.model.config import check_whole_numbers
 from causalex.model.ssm_scan import selective_scan
 
 DECAY_AT_MEMORY = 1e-3  # weight a frame keeps in the state after `memory` frames, at most
@@ -97,14 +98,6 @@ class SSMBlock(nn.Module):
         return x + self.drop(out)
 
 
-def _check_ssm_settings(config) -> None:
-    """Raise ValueError for SSM settings out of range (naming the field)."""
-    for name in ("ssm_layers", "ssm_state", "ssm_expand", "ssm_conv", "ssm_memory", "slow_stride"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"ModelConfig.{name} must be a whole number >= 1, got {value!r}")
-
-
 class SSMStack(nn.Module):
     """Residual stack of `SSMBlock` with a final norm (the "ssm" backbone).
 
@@ -123,7 +116,8 @@ class SSMStack(nn.Module):
 
     def __init__(self, channels: int, config) -> None:
         super().__init__()
-        _check_ssm_settings(config)
+        check_whole_numbers(config, ("ssm_layers", "ssm_state", "ssm_expand", "ssm_conv", "ssm_memory",
+                                     "slow_stride"))
         self.blocks = nn.Sequential(*[
             SSMBlock(channels, config.ssm_state, config.ssm_expand, config.ssm_conv, config.ssm_memory,
                      config.ssm_bidirectional, config.dropout) for _ in range(config.ssm_layers)])

@@ -17,6 +17,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as fn
 
+from causalex.model.config import check_whole_numbers
+
 
 def _shift_blocks(x: Tensor, offset: int) -> Tensor:
     """Blocks moved along the block axis (dim 2) by ``offset`` (+1: previous block), zero-filled.
@@ -108,10 +110,7 @@ class TimestampTransformer(nn.Module):
 
     def __init__(self, channels: int, config) -> None:
         super().__init__()
-        for name in ("attn_heads", "attn_layers", "attn_window"):
-            value = getattr(config, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ModelConfig.{name} must be a whole number >= 1, got {value!r}")
+        check_whole_numbers(config, ("attn_heads", "attn_layers", "attn_window"))
         if channels % config.attn_heads:
             raise ValueError(f"ModelConfig.temporal_channels ({channels}) must be divisible by attn_heads "
                              f"({config.attn_heads})")
