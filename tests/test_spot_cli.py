@@ -175,3 +175,38 @@ def test_score_plot_format_follows_the_suffix(inputs, tmp_path):
                                       str(tmp_path / "q.csv"), "--plot", str(tmp_path / "scores.jpg")])
     assert result.exit_code == 2 and "plot must be a .png, .pdf, .svg file" in result.output
     assert not (tmp_path / "q.csv").exists()
+
+
+def _deployment_model(model_dir, folder, micro_threshold, rates):
+    """The fixture's model as a deployment model (trained on all subjects) with recorded label rates."""
+    bundle = ckpt.load_checkpoint(model_dir / "model.pt")
+    bundle.decode.micro.threshold = micro_threshold  # above every score: no micro-expression
+    bundle.meta = {"trained_on": ["s1", "s2", "s3", "s4"], "validated_on": [], "best_epoch": 7,
+                   "deployment": {"fold_epochs": [6, 7, 9, 7]}, "label_rates_per_s": rates}
+    folder.mkdir()
+    ckpt.save_checkpoint(folder / "model.pt", bundle)
+    return folder
+
+
+def test_spot_warns_about_a_silent_type_and_a_flood_and_describes_the_deployment_model(model_dir, tmp_path):
+    model = _deployment_model(model_dir, tmp_path / "model", 2.0, {"micro": 0.1, "macro": 0.01})
+    planted_series("va", n_frames=1800, events=[(100, 150, {"AU12": 2.0})]).save(tmp_path / "va.parquet")
+    res = CliRunner().invoke(app, ["spot", str(model), str(tmp_path / "va.parquet"), "-o", str(tmp_path / "p.csv"),
+                                   "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert ("trained on all 4 subjects, epoch 7 and thresholds chosen from the 4 cross-validation folds' inner "
+            "validation") in text
+    assert "no micro prediction where 6 micro-expression(s) were expected (at the training labels' rate)" in text
+    assert "macro predictions where 0.6 were expected" in text
+
+
+def test_plausible_volume_and_older_checkpoints_give_no_warning(model_dir, tmp_path):
+    bundle = ckpt.load_checkpoint(_deployment_model(model_dir, tmp_path / "m", 2.0, {"micro": 0.0, "macro": 0.0})
+                                  / "model.pt")
+    series = [planted_series("va", n_frames=600, events=[])]
+    assert ModelSpotter(bundle).volume_warnings([], series) == []
+    bundle.meta.pop("label_rates_per_s")
+    assert ModelSpotter(bundle).volume_warnings([], series) == []
+    bundle.meta = {"trained_on": ["s1", "s2"], "validated_on": ["s3"]}
+    assert "trained on 2 subjects (1 more held out for validation)" in ModelSpotter(bundle).describe()
