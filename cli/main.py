@@ -20,9 +20,12 @@ from causalex_cli.common import EXIT_BAD_INPUT, err_console, setup_logging
 def _plain_metavars(params: list) -> list:
     """One placeholder style for every option: flags (``--help`` and ``--quiet`` included) show none, where
     typer writes ``<bool>`` after a flag that takes no value, and ranged numbers ``<int>`` / ``<float>`` (typer
-    writes ``<int range>``; the range itself follows, e.g. ``<int> [x>=1]``). A metavar set by hand is kept;
-    options with a fixed set of values write it as ``<a|b|c>``, free text names what it is (``<AU,...>``)."""
+    writes ``<int range>``; the range itself follows, e.g. ``<int> [x>=1]``). A metavar set by hand is kept:
+    options with a fixed set of values write it as ``<a|b|c>`` (a name such as ``<preset>`` when the set is too
+    long for the column; the help lists it), free text names what it is (``<AU,...>``), never ``<str>``."""
     for param in params:
+        if isinstance(param, typer.core.TyperArgument):
+            _plain_argument_type(param)
         if getattr(param, "metavar", "") is not None:
             continue
         if getattr(param, "is_flag", False):
@@ -30,6 +33,24 @@ def _plain_metavars(params: list) -> list:
         elif getattr(getattr(param, "type_descriptor", None), "is_ranged", False):
             param.metavar = f"<{param.type_descriptor.ranged_type_name}>"
     return params
+
+
+def _plain_argument_type(argument) -> None:
+    """The type column of a positional argument (whose metavar is its name): ``<path>`` for typer's
+    ``<list[Path]>`` (the name already ends in ``...``), nothing for ``<str>`` (the name and help say what it is)."""
+    shown = argument.display_type_rich
+
+    def display_type_rich(ctx):
+        text = shown(ctx)
+        if text == "<str>":
+            return ""
+        if text and text.startswith("<list[") and text.endswith("]>"):
+            return f"<{text[6:-2].lower()}>"
+        return text
+
+    if getattr(shown, "__name__", "") != "display_type_rich" or not hasattr(shown, "__self__"):
+        return  # already replaced (get_params runs on every help)
+    argument.display_type_rich = display_type_rich
 
 
 class PlainMetavarCommand(typer.core.TyperCommand):

@@ -105,3 +105,71 @@ def test_info_logs_off_hides_library_info_unless_verbose():
     finally:
         logger.setLevel(saved[0])
         STATE["verbose"] = saved[1]
+
+
+def _help(args: list[str], columns: int, monkeypatch) -> str:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    res = runner.invoke(app, [*args, "--help"])
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def test_no_arguments_prints_the_help_once(monkeypatch, capsys):
+    import pytest
+
+    from causalex_cli.main import run
+
+    monkeypatch.setattr("sys.argv", ["causalex"])
+    with pytest.raises(SystemExit) as stop:
+        run()
+    out = capsys.readouterr().out
+    assert stop.value.code == 0 and out.count("Usage: causalex") == 1 and out.count("Commands") == 1
+
+
+def test_a_global_option_after_the_command_gets_a_hint(monkeypatch, capsys):
+    import pytest
+
+    from causalex_cli.main import run
+
+    monkeypatch.setattr("sys.argv", ["causalex", "evaluate", "-q", "predictions.csv"])
+    with pytest.raises(SystemExit) as stop:
+        run()
+    err = " ".join(capsys.readouterr().err.split())
+    assert stop.value.code == 2
+    assert "No such option: -q; -q is a global option and goes before the command: causalex -q evaluate" in err
+    monkeypatch.setattr("sys.argv", ["causalex", "evaluate", "--bogus"])
+    with pytest.raises(SystemExit):
+        run()
+    assert "global option" not in capsys.readouterr().err  # only for the global ones
+
+
+def test_help_paragraphs_have_no_hard_line_breaks(monkeypatch):
+    text = _help(["demo"], 300, monkeypatch)
+    lines = [line.strip() for line in text.splitlines()]
+    first = next(line for line in lines if line.startswith("Two corpora"))
+    assert "and different biases are simulated" in first  # the docstring breaks its line after "different"
+    narrow = _help(["demo"], 80, monkeypatch)
+    assert all(len(line) <= 80 for line in narrow.splitlines())
+
+
+def test_one_placeholder_style_and_no_cut_option_text_at_80_columns(monkeypatch):
+    for name, _ in [("", None), *_commands(app)]:
+        text = _help(name.split(), 200, monkeypatch)
+        for old in ("<str>", "<bool>", " range>"):
+            assert old not in text, f"`causalex {name} --help` shows {old}: give the option a metavar (see cli/main.py)"
+    for name in ("demo", "discover", "evaluate", "extract", "train", "simulate"):
+        assert "…" not in _help([name], 80, monkeypatch), f"`causalex {name} --help` cuts a word at 80 columns"
+    assert "<auto|cpu|cuda>" in _help(["train"], 200, monkeypatch)
+
+
+def test_quiet_simulate_still_shows_its_result_table(tmp_path):
+    from causalex_cli.common import STATE
+
+    saved = dict(STATE)
+    try:
+        res = runner.invoke(app, ["-q", "simulate", "-o", str(tmp_path / "corpus"), "--preset", "tiny"])
+    finally:
+        STATE.update(saved)
+    assert res.exit_code == 0, res.output
+    assert "simulated corpus: preset tiny" in res.stdout and "micro-expressions" in res.stdout
+    assert "wrote 4 videos" not in res.stdout  # the status line is what -q hides

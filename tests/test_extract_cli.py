@@ -111,3 +111,29 @@ def test_unavailable_backend_fails_up_front(tmp_path, monkeypatch):
     res = runner.invoke(app, ["extract", str(CLIP), "-o", str(tmp_path / "out"), "--backend", "pyfeat"])
     assert res.exit_code == 2 and "pip install 'py-feat>=2.1'" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_device_defaults_to_auto_which_resolves_to_what_torch_sees(tmp_path, monkeypatch):
+    import torch
+
+    import causalex.extract as extract_pkg
+    from causalex.extract import BatchReport
+
+    seen = []
+
+    def fake_run_batch(jobs, out, **kwargs):  # records what the command would run, extracts nothing
+        seen.append(kwargs["options"])
+        return BatchReport(manifest=Path(out) / "manifest.csv")
+
+    monkeypatch.setattr(extract_pkg, "run_batch", fake_run_batch)
+    args = ["extract", str(CLIP), "-o", str(tmp_path / "out"), "--backend", "pyfeat"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert runner.invoke(app, args).exit_code == 0 and seen[-1] == {"device": "cpu"}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runner.invoke(app, args).exit_code == 0 and seen[-1] == {"device": "cuda"}
+    assert runner.invoke(app, [*args, "--device", "cpu"]).exit_code == 0 and seen[-1] == {"device": "cpu"}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    res = runner.invoke(app, [*args, "--device", "cuda"])
+    assert res.exit_code == 2 and "no CUDA GPU is available" in res.stderr and len(seen) == 3
+    res = runner.invoke(app, ["extract", "--help"], env={"COLUMNS": "200"})
+    assert "[default: auto]" in res.stdout and "<auto|cpu|cuda>" in res.stdout

@@ -101,6 +101,7 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(..., "-o", "--output", help="Report folder (report.md, report.json, "
                                                                 "predictions, graphs, plots)."),
         graphs: str = typer.Option(DEFAULT_GRAPHS, "--graphs", help="Comma-separated graph variants to compare.",
+                                   show_default=DEFAULT_GRAPHS.replace(",", ", "),
                                    metavar="<variant,...>"),
         seeds: int = typer.Option(1, "--seeds", min=1, help="Training seeds per variant (--seed .. --seed+N-1); "
                                                             "the report gives mean and spread over them."),

@@ -57,14 +57,16 @@ def register(app: typer.Typer) -> None:
         policy: str = typer.Option("conservative", "--policy",
                                    help="Debiasing of o-> / o-o edges: conservative, lenient or keep-all.",
                                    metavar="<conservative|lenient|keep-all>"),
-        labels: Optional[Path] = typer.Option(None, "--labels", help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
+        labels: Optional[Path] = typer.Option(None, "--labels", help="Labels CSV (subject, video, onset, apex, offset, "
+                                                                     "type, emotion)."),
         label_nodes: bool = typer.Option(False, "--label-nodes",
                                          help="timeseries: add the labels (inside a micro / a macro expression) as "
                                               "nodes no AU can cause; the graph lists which AUs they reach "
                                               "directly (needs --labels)."),
         inside_expressions: bool = typer.Option(False, "--inside-expressions",
                                                 help="Use only frames inside labelled expressions (needs --labels)."),
-        margin: float = typer.Option(0.0, "--margin", help="Seconds added around each expression (with --inside-expressions)."),
+        margin: float = typer.Option(0.0, "--margin", help="With --inside-expressions: seconds added around each "
+                                                           "expression."),
         stride: int = typer.Option(0, "--stride", min=0,
                                    help="Keep every N-th frame (neighbouring frames are near copies); 0: auto, a "
                                         "frame every 0.1 s thinned to at most --max-samples."),

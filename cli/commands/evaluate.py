@@ -23,7 +23,8 @@ class Variant(str, enum.Enum):
 @handle_errors
 def evaluate(
     predictions: Path = typer.Argument(..., help="Predictions CSV (video,onset,apex,offset,type,score,emotion)."),
-    labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
+    labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject, video, onset, apex, offset, type, "
+                                                      "emotion)."),
     json_out: Optional[Path] = typer.Option(None, "--json", "-o", "--output",
                                             help="Write the scores as JSON to this file."),
     variant: Variant = typer.Option(Variant.megc, "--variant",

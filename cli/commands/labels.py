@@ -44,7 +44,7 @@ class ExpressionType(str, enum.Enum):
 @handle_errors
 def convert(
     src: Path = typer.Argument(..., help="Annotation workbook (.xlsx) or spotting-code CSV."),
-    fmt: AnnotationFormat = typer.Option(..., "--format", "-f",
+    fmt: AnnotationFormat = typer.Option(..., "--format", "-f", metavar="<format>",
                                          help="casme2: CAS(ME)^2code_final.xlsx; "
                                               "samm: SAMM_LongVideos_V*_Release.xlsx; "
                                               "casme3: cas(me)3_part_A_*_label*.xlsx; csv: AUW-GCN / LGSNet CSV."),
@@ -86,7 +86,7 @@ def convert(
 @labels_app.command("show")
 @handle_errors
 def show(
-    labels: Path = typer.Argument(..., help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
+    labels: Path = typer.Argument(..., help="Labels CSV (subject, video, onset, apex, offset, type, emotion)."),
     fps: Optional[float] = typer.Option(None, "--fps", **FPS_RANGE, help="Frame rate, to show durations in seconds."),
 ) -> None:
     """Count the intervals of a labels CSV per type, emotion and subject, with their lengths.

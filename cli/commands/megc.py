@@ -90,7 +90,8 @@ def answer(
                                                                  "each event; videos without predictions."),
     output: Path = typer.Option(..., "-o", "--output", help="Answers JSONL to write ({video_id, video, "
                                                             "question, answer} a line)."),
-    ignore_aus: Optional[str] = typer.Option(None, "--ignore-aus", help="AUs never listed in answers, comma "
+    ignore_aus: Optional[str] = typer.Option(None, "--ignore-aus", metavar="<AU,...>",
+                                             help="AUs never listed in answers, comma "
                                              "separated (default AU45, blinks; e.g. AU45,AU14,AU23 to leave out "
                                              "a corpus's bias AUs)."),
     notes_out: Optional[Path] = typer.Option(None, "--notes", help="Write every answer that does not come from "

@@ -102,7 +102,8 @@ def _megc_table(metrics: dict) -> Table:
 @handle_errors
 def train(
     series: list[Path] = typer.Argument(..., help="AU series: .parquet / OpenFace / py-feat CSV files or folders."),
-    labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject,video,onset,apex,offset,type,emotion)."),
+    labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject, video, onset, apex, offset, type, "
+                                                      "emotion)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model folder to create."),
     graph: str = typer.Option("causal", "--graph", help="AU graph: a graph JSON file (its nodes become the model's "
                                                         "AUs; a contemporaneous --> cycle is refused), or causal | "
