@@ -55,7 +55,7 @@ def extract(
                                                help="Frame rate of frame-image folders (e.g. 200 for SAMM-LV, "
                                                     "30 for CAS(ME)^2)."),
     engine: Engine = typer.Option(Engine.local, "--engine", help="local (processes on this machine) or ray "
-                                                                 "(Ray tasks; needs causalex[ray])."),
+                                                                 "(Ray tasks; needs causalex\\[ray])."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join with --engine ray "
                                                                           "(default: start a local one).",
                                               metavar="<address>"),
@@ -74,9 +74,11 @@ def extract(
     (intensity_0_5). Each file records its scale, and a model refuses
     series on another scale than its training series'.
 
-    Each video becomes OUTPUT/<video>.parquet; OUTPUT/manifest.csv (rewritten after every video) records
-    path, content hash, frames, fps, backend, version, status and error. A rerun skips finished videos;
-    a bad video is recorded and reported at the end without stopping the others.
+    Each video becomes OUTPUT/<video>.parquet; OUTPUT/manifest.csv (a row appended after every video,
+    one row per video at the end) records path, content hash, frames, fps, backend, version, status and
+    error. A rerun skips finished videos; a bad video is recorded and reported at the end without
+    stopping the others. Ctrl-C stops at once (exit 130) and keeps the manifest of what finished. One
+    run at a time per OUTPUT folder: a second one is refused while the first is running.
 
     Example: causalex extract videos/ rawpic/ --folder-fps 30 -o series/ --workers 2
     """
