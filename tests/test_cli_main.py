@@ -161,7 +161,6 @@ def test_one_placeholder_style_and_no_cut_option_text_at_80_columns(monkeypatch)
         assert "…" not in _help([name], 80, monkeypatch), f"`causalex {name} --help` cuts a word at 80 columns"
     assert "<auto|cpu|cuda>" in _help(["train"], 200, monkeypatch)
     assert "needs causalex[ray]" in _help(["extract"], 200, monkeypatch)  # not eaten as rich markup
-    assert "causalex[tigramite]" in " ".join(_help(["discover"], 200, monkeypatch).split())
 
 
 def test_quiet_simulate_still_shows_its_result_table(tmp_path):

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
                                                                  "folder that gets one <group>.json per group."),
         engine: str = typer.Option("fast", "--engine", help="fast (batched, ours), causal-learn (reference FCI/PC) or "
                                                             "tigramite (reference PCMCI+ for --method timeseries; "
-                                                            "pip install 'causalex\\[tigramite]').",
+                                                            "needs the tigramite extra of causalex).",
                                    metavar="<fast|causal-learn|tigramite>"),
         method: str = typer.Option("timeseries", "--method",
                                    help="timeseries (lagged tests on each AU's own past and its candidate parents' "
