@@ -209,7 +209,8 @@ def run_batch(jobs: Iterable[VideoJob], out_dir: str | os.PathLike, backend: str
 
     Raises:
         InputError: unknown backend or engine, backend not usable here (checked before any video),
-            unwritable output folder.
+            unwritable output folder, another run writing to it (see `causalex.extract.lock`).
+        KeyboardInterrupt: re-raised after the workers are stopped and the manifest is written.
     """
     if engine not in ENGINES:
         raise input_error(None, f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -257,20 +258,18 @@ def _run_locked(jobs: list[VideoJob], out: Path, backend: str, options: dict[str
             on_video(row)
 
     try:
-        if not todo:
-            pass
-        elif engine == "ray":
+        if todo and engine == "ray":
             from causalex.extract.ray_engine import run_with_ray
 
             run_with_ray(todo, out, backend, options, fps, workers, record, address=ray_address)
-        elif workers <= 1:
-            for job in todo:
-                progress = None if on_frames is None else (lambda d, t, v=job.video: on_frames(v, d, t))
-                record(extract_one(job, out, backend, options, fps, progress))
-        else:
+        elif todo and workers > 1:
             from causalex.extract.pool import run_pool
 
             run_pool(todo, out, backend, options, fps, workers, record, on_frames)
+        else:
+            for job in todo:
+                progress = None if on_frames is None else (lambda d, t, v=job.video: on_frames(v, d, t))
+                record(extract_one(job, out, backend, options, fps, progress))
     finally:  # also on Ctrl-C: one row per video, written atomically, and no temporary file of this run left
         journal.close()
         save_manifest()
