@@ -115,10 +115,14 @@ def selective_scan_torch(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tens
 def selective_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor) -> Tensor:
     """Selective scan: mamba-ssm's fused kernel on CUDA when installed, else `selective_scan_torch`.
 
-    ``delta`` is used as given (already positive); shapes as in `selective_scan_torch`.
+    ``delta`` is used as given (already positive); shapes as in `selective_scan_torch`. The recurrence
+    runs in float32 whatever the autocast setting (long products lose too much in half precision); the
+    result has ``u``'s type.
     """
-    if use_fused_scan(u):
-        fn = mamba_scan_function()
-        return fn(u.contiguous(), delta.contiguous(), A.contiguous(), B.contiguous(), C.contiguous(),
-                  D.float(), delta_softplus=False)
-    return selective_scan_torch(u, delta, A, B, C, D)
+    args = [v.float().contiguous() for v in (u, delta, A, B, C, D)]
+    with torch.autocast(device_type=u.device.type, enabled=False):
+        if use_fused_scan(u):
+            y = mamba_scan_function()(*args, delta_softplus=False)
+        else:
+            y = selective_scan_torch(*args)
+    return y.to(u.dtype)
