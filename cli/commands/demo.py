@@ -20,7 +20,7 @@ def scores_table(summary: dict[str, Any]):
     from rich.table import Table
 
     table = Table(title="MEGC spotting F1 (IoU >= 0.5, counts pooled over videos)", title_justify="left")
-    for name in ("predictions", "on", "micro", "macro", "overall", "TP/pred/GT"):
+    for name in ("predictions", "on", "micro", "macro", "overall", "TP/N_pred/N_gt"):
         table.add_column(name, justify="left" if name in ("predictions", "on") else "right")
     for row in summary["scores"]:
         sc, overall = row["scores"], row["scores"]["overall"]
