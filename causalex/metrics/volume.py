@@ -48,7 +48,7 @@ def volume_warnings(n_pred: dict[str, int], expected: dict[str, float], where: s
         got, want = int(n_pred.get(kind, 0)), float(expected.get(kind, 0.0))
         if got == 0 and want >= SILENT_MIN_EXPECTED:
             out.append(f"{where}: no {kind} prediction where {want:.3g} {kind}-expression(s) were expected ({basis}): "
-                       f"the {kind} threshold is above every score, so {kind} F1 is 0")
+                       f"{kind} F1 is 0 (is the {kind} threshold above every score?)")
         elif got >= FLOOD_MIN and got > ratio * max(want, 1.0):
             out.append(f"{where}: {got} {kind} predictions where {want:.3g} were expected ({basis}), "
                        f"{got / max(want, 1.0):.0f} times as many: the {kind} threshold sits in the noise")
