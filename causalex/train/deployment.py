@@ -7,8 +7,8 @@ still spans ``optim.epochs``, so it stops where a fold model stood at that epoch
 thresholds are chosen on the folds' inner-validation evidence pooled (`ValidationEvidence.pooled`): every
 validation subject of every fold at once, where one fold's two validation subjects may hold a single
 micro-expression. A type that still has too little evidence takes the rate threshold
-(`causalex.train.selection`). Without any fold selection (folds of a single training subject) it keeps
-the last epoch and the configured thresholds, and says so.
+(`causalex.train.selection`). Without validation evidence (folds of a single training subject, or folds
+resumed from a run that did not record it) it keeps the configured thresholds, and says so.
 """
 
 from __future__ import annotations
@@ -73,10 +73,11 @@ def deployment_selection(records: list[dict[str, Any]], evidence: list[Validatio
     fold_epochs = [int(r["best_epoch"]) for r in records if r.get("selection") != SELECTION_NONE]
     epoch = median_epoch(fold_epochs)
     pooled = ValidationEvidence.pooled(evidence)
-    if pooled is None:
-        description = ("no fold selected on validation: the last epoch and the configured thresholds "
+    if pooled is None:  # no fold validated (single training subjects), or folds resumed from an older run
+        when = f"epoch {epoch}, the median of the folds' selected epochs" if epoch else "the last epoch"
+        description = (f"no validation evidence from the folds: {when} and the configured thresholds "
                        f"(micro {config.decode.micro.threshold:g}, macro {config.decode.macro.threshold:g})")
-        return DeploymentSelection(None, fold_epochs, None, dict.fromkeys(EXPRESSION_TYPES, SOURCE_CONFIGURED),
+        return DeploymentSelection(epoch, fold_epochs, None, dict.fromkeys(EXPRESSION_TYPES, SOURCE_CONFIGURED),
                                    {}, description)
     defaults = {"micro": config.decode.micro.threshold, "macro": config.decode.macro.threshold}
     choice = choose_from_evidence(pooled, defaults, objective=config.protocol.selection_metric,
