@@ -80,12 +80,13 @@ def test_train_builds_the_causal_graph_with_discover_defaults():
     cfg = GraphConfig().discovery_config()
     default = DiscoveryConfig()
     assert (cfg.alpha, cfg.method, cfg.sampling) == (default.alpha, default.method, default.sampling)
-    assert cfg.method == "timeseries" and (cfg.policy, cfg.background) == ("conservative", "none")
+    assert cfg.method == "timeseries" and (cfg.policy, cfg.background) == ("selection-only", "none")
+    assert default.resolved_policy == cfg.policy  # discover's default for the method is train's
     fci = GraphConfig(method="fci").discovery_config()  # FCI's measured best for spotting: lenient + FACS prior
     assert (fci.policy, fci.background) == ("lenient", "facs")
     assert GraphConfig(alpha=0.05, stride=7).discovery_config().sampling.stride == 7
     plain = GraphConfig(method="fci", policy="conservative", background="none").discovery_config()
-    assert (plain.policy, plain.background) == (default.policy, default.background)
+    assert (plain.policy, plain.background) == (DiscoveryConfig(method="fci").resolved_policy, default.background)
     with pytest.raises(InputError, match="unknown background"):
         GraphConfig(background="ekman").discovery_config().validate()
 

@@ -96,7 +96,7 @@ def test_simulated_corpus_mechanism_is_found_and_oriented_right():
     from causalex.simulate import generate_corpus
 
     corpus = generate_corpus("small", seed=0)
-    graph = discover_graph(corpus.series, corpus.labels, DiscoveryConfig())
+    graph = discover_graph(corpus.series, corpus.labels, DiscoveryConfig(policy="conservative"))
     truth = {(e.source, e.target) for e in corpus.true_graph.edges if e.kept}
     kept = {(e.source, e.target) if e.kind == "-->" else (e.target, e.source) for e in graph.kept_edges()}
     assert truth <= kept, truth - kept  # every mechanism edge, the right way round
@@ -126,6 +126,21 @@ def test_a_link_that_holds_in_one_corpus_only_is_corpus_specific():
     inv = link_invariance(moments, result, opts)
     assert inv[(2, 3)].specific  # present in A, absent in B
     assert not inv[(0, 1)].specific and not inv[(1, 2)].specific  # the mechanism holds in both
+
+
+def test_default_policy_gives_the_model_the_selection_and_no_edge():
+    from causalex.train.config import GraphConfig
+
+    a = [chain_series(f"a{i}", f"s{i}", seed=i) for i in range(3)]
+    graph = discover_graph(a, config=DiscoveryConfig())
+    assert graph.provenance["policy"] == "selection-only" == GraphConfig().discovery_config().policy
+    assert graph.edges and not graph.kept_edges() and not graph.adjacency.any()
+    chain = edges_of(graph)[frozenset(("AU01", "AU02"))]
+    assert chain.kind == "-->" and chain.reason.startswith("directed (-->); not used")
+    conservative = discover_graph(a, config=DiscoveryConfig(policy="conservative"))
+    assert [(e.source, e.target, e.kind) for e in conservative.edges] == [(e.source, e.target, e.kind)
+                                                                          for e in graph.edges]
+    assert conservative.adjacency.any() and DiscoveryConfig(method="fci").resolved_policy == "conservative"
 
 
 # ----- AU selection --------------------------------------------------------------------------------
@@ -189,7 +204,7 @@ def test_model_ignores_an_au_the_selection_leaves_out():
 def test_context_corpus_is_read_for_invariance_and_bootstrap_gives_stability():
     a = [chain_series(f"a{i}", f"s{i}", seed=i) for i in range(4)]
     b = [chain_series(f"b{i}", f"t{i}", seed=20 + i) for i in range(2)]
-    cfg = DiscoveryConfig(bootstrap=5, seed=1)
+    cfg = DiscoveryConfig(bootstrap=5, seed=1, policy="conservative")
     graph = discover_graph(a, config=cfg, contexts={"B": b})
     assert set(graph.provenance["contexts"]) == {"main", "B"} and graph.provenance["resample"] == "subject"
     chain = edges_of(graph)[frozenset(("AU01", "AU02"))]
@@ -269,7 +284,7 @@ def test_tigramite_engine_settings_and_run():
         DiscoveryConfig(engine="causal-learn").validate()
     pytest.importorskip("tigramite")
     series = [chain_series(f"v{i}", f"s{i}", seed=i, t=800) for i in range(2)]
-    graph = discover_graph(series, config=DiscoveryConfig(engine="tigramite", max_lag_s=0.1))
+    graph = discover_graph(series, config=DiscoveryConfig(engine="tigramite", max_lag_s=0.1, policy="conservative"))
     assert graph.provenance["engine"] == "tigramite"
     kept = {(e.source, e.target) if e.kind == "-->" else (e.target, e.source) for e in graph.kept_edges()}
     assert ("AU01", "AU02") in kept

@@ -39,7 +39,7 @@ def test_true_graph_is_the_simulators(small_corpus):
 
 def test_train_graph_is_what_train_builds_on_that_corpus(small_corpus):
     shipped = AUGraph.load(GRAPHS / "simulated_small_train.json")
-    assert shipped.provenance["method"] == "timeseries" and shipped.provenance["policy"] == "conservative"
+    assert shipped.provenance["method"] == "timeseries" and shipped.provenance["policy"] == "selection-only"
     fresh = discover_graph(small_corpus.series, small_corpus.labels, GraphConfig().discovery_config())
     assert fresh.provenance["data_hash"] == shipped.provenance["data_hash"]
     assert _edges(fresh) == _edges(shipped)

@@ -15,7 +15,9 @@ edge       ``conservative`` (default)  ``lenient``
 =========  ==========================  =========================================================
 
 ``keep-all`` keeps every adjacency (``-->`` one way, anything else both ways): no debiasing, for
-ablations. Whatever the policy, an edge is dropped first when its stability (fraction of bootstrap
+ablations. ``selection-only`` keeps no edge: the model passes no message between AUs and uses the graph
+only through its AU selection (`causalex.discover.selection`: the AUs a corpus's bias moves are left out);
+the edges stay in the file, marked unused, for a reader. Whatever the policy, an edge is dropped first when its stability (fraction of bootstrap
 runs in which it appears) is below the threshold, and a message direction that the background
 knowledge forbids is removed (the edge is dropped when no direction is left); a required edge
 ``a --> b`` is always kept one way. Dropped edges stay in the graph file with ``kept = False`` and the
@@ -31,8 +33,16 @@ import numpy as np
 from causalex.discover.background import BackgroundKnowledge
 from causalex.graph import GraphEdge
 
-POLICIES = ("conservative", "lenient", "keep-all")
-DEFAULT_POLICY = "conservative"
+POLICIES = ("conservative", "lenient", "keep-all", "selection-only")
+DEFAULT_POLICY = "conservative"  # of the frame-level methods (fci, pc)
+TIMESERIES_POLICY = "selection-only"  # of the timeseries method: its edges were level with none for spotting
+# (in-domain over ten corpora, cross-domain over five corpus pairs; benchmarks/RESULTS.md), its AU selection not
+
+
+def default_policy(method: str) -> str:
+    """The debiasing policy a discovery ``method`` uses when none is given: ``selection-only`` for
+    ``timeseries``, ``conservative`` for ``fci`` / ``pc``."""
+    return TIMESERIES_POLICY if method == "timeseries" else DEFAULT_POLICY
 
 # policy -> edge kind (read source -> target) -> (message directions, reason). Directions: "fwd" means
 # source -> target, "back" target -> source; an empty tuple drops the edge.
@@ -50,6 +60,7 @@ _RULES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
         "---": (("fwd", "back"), "undirected (---), kept both ways"),
     },
     "keep-all": {},
+    "selection-only": {},
 }
 _COMMON = {
     "-->": (("fwd",), "directed (-->)"),
@@ -68,6 +79,8 @@ def check_policy(policy: str) -> str:
 def edge_rule(kind: str, policy: str) -> tuple[tuple[str, ...], str]:
     """Message directions (``fwd``/``back``) and reason the policy gives an edge kind like ``o->``."""
     check_policy(policy)
+    if policy == "selection-only":
+        return (), f"{edge_rule(kind, 'conservative')[1]}; not used (the model uses the AU selection only)"
     if policy == "keep-all":
         if kind in ("-->", "<--"):
             return _COMMON[kind]

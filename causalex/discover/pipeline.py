@@ -20,7 +20,7 @@ import numpy as np
 from causalex.devices import device_problem
 from causalex.discover.background import BackgroundKnowledge
 from causalex.discover.cooccurrence import DEFAULT_THRESHOLD, cooccurrence_graph
-from causalex.discover.debias import DEFAULT_POLICY, check_policy, debias_edges
+from causalex.discover.debias import check_policy, debias_edges, default_policy
 from causalex.discover.facs_prior import facs_background, facs_prior_graph
 from causalex.discover.lagged import fold_lagged, lagged_background
 from causalex.discover.sampling import (RESAMPLE_CHOICES, FrameSample, SamplingOptions, align_au_names,
@@ -56,12 +56,18 @@ class DiscoveryConfig:
     bootstrap: int = 0  # bootstrap runs (0: one run on all the data, every stability 1.0)
     resample: str = "subject"  # bootstrap unit: subject, video or frame
     threshold: float = 0.5  # minimum stability of a kept edge (only with bootstrap)
-    policy: str = DEFAULT_POLICY  # debiasing policy, see causalex.discover.debias
+    policy: str | None = None  # debiasing policy (causalex.discover.debias); None: the method's default
+    # (`default_policy`: selection-only for timeseries, conservative for fci / pc)
     background: str = "none"  # "none" or "facs" (forbid edges outside the FACS prior)
     seed: int = 0  # seed of resampling and engines
     workers: int = 1  # processes for bootstrap runs that cannot be batched
     device: str = "auto"  # batched bootstrap tests: "auto" (cuda when available), "cpu", or a torch device
     sampling: SamplingOptions = field(default_factory=SamplingOptions)  # which frames are used
+
+    @property
+    def resolved_policy(self) -> str:
+        """The debiasing policy this discovery applies (``policy``, else the method's default)."""
+        return self.policy if self.policy is not None else default_policy(self.method)
 
     def validate(self) -> None:
         """Raise `InputError` for a bad value (names the valid choices)."""
@@ -71,7 +77,7 @@ class DiscoveryConfig:
             if value not in choices:
                 raise InputError(f"unknown {what} {value!r}; valid: {', '.join(choices)}")
         try:
-            check_policy(self.policy)
+            check_policy(self.resolved_policy)
         except ValueError as exc:
             raise InputError(str(exc)) from None
         if not (np.isfinite(self.max_lag_s) and self.max_lag_s > 0):
@@ -232,6 +238,7 @@ def discover_graph(series: list[AUSeries], labels: list[Interval] | None = None,
 
     cfg = config or DiscoveryConfig()
     cfg.validate()
+    cfg = replace(cfg, policy=cfg.resolved_policy)
     series = align_au_names(series, au_names)
     if cfg.method == "timeseries":
         from causalex.discover.ts_graph import discover_timeseries_graph

@@ -90,9 +90,10 @@ class GraphConfig:
     # | fci | pc. fci with lenient + facs was level with no graph over ten corpora and kept the bias AUs
     alpha: float | None = None  # significance level of the CI tests (None: `causalex discover`'s default)
     stride: int | None = None  # keep every N-th frame (None: discover's default, auto; see discover.sampling)
-    policy: str | None = None  # debiasing rule from PAG to adjacency (causalex.discover.debias); None: conservative
-    # for timeseries, lenient for fci/pc. lenient keeps undetermined o-o / o-> edges and drops only the <-> ones;
-    # conservative keeps --> only
+    policy: str | None = None  # debiasing rule from PAG to adjacency (causalex.discover.debias); None: selection-only
+    # for timeseries (the model uses the AU selection, no edge: edges were level with none, in and across corpora),
+    # lenient for fci/pc. lenient keeps undetermined o-o / o-> edges and drops only the <-> ones; conservative
+    # keeps --> only
     background: str | None = None  # None: none for timeseries (mechanisms outside FACS pairs stay), facs for
     # fci/pc. Background knowledge of the discovery: facs (edges between AUs that the FACS
     # prior does not link are forbidden) | none. lenient + facs beat conservative without background (wrong
@@ -107,7 +108,7 @@ class GraphConfig:
 
         ts = self.method == "timeseries"
         cfg = DiscoveryConfig(method=self.method,
-                              policy=self.policy or ("conservative" if ts else "lenient"),
+                              policy=self.policy or ("selection-only" if ts else "lenient"),
                               background=self.background or ("none" if ts else "facs"))
         if self.alpha is not None:
             cfg.alpha = self.alpha

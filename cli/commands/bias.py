@@ -127,13 +127,15 @@ def register(app: typer.Typer) -> None:
         reliance_aus: Optional[str] = typer.Option(None, "--reliance-aus", help="Comma-separated AUs to remove "
                                                                                 "(default: every AU).",
                                                    metavar="<AU,...>"),
-        policy: Optional[str] = typer.Option(None, "--policy", help="Debiasing policy of the causal variant's "
-                                                                    "graph: conservative, lenient or keep-all "
-                                                                    "(default: the training config's, lenient).",
-                                             metavar="<conservative|lenient|keep-all>"),
+        policy: Optional[str] = typer.Option(None, "--policy", help="Which of the causal variant's edges the "
+                                                                    "model uses: selection-only, conservative, "
+                                                                    "lenient or keep-all (default: the training "
+                                                                    "config's; selection-only for timeseries).",
+                                             metavar="<selection-only|conservative|lenient|keep-all>"),
         background: Optional[str] = typer.Option(None, "--background",
                                                  help="Background knowledge of the causal variant's discovery: "
-                                                      "facs or none (default: the training config's, facs). The "
+                                                      "facs or none (default: the training config's; none for "
+                                                      "timeseries, facs for fci/pc). The "
                                                       "graph diff is always discovered without one.",
                                                  metavar="<facs|none>"),
         fps: Optional[float] = csv_fps_option(),

@@ -54,9 +54,11 @@ def register(app: typer.Typer) -> None:
         resample: str = typer.Option("subject", "--resample", help="Bootstrap unit: subject, video or frame.",
                                      metavar="<subject|video|frame>"),
         threshold: float = typer.Option(0.5, "--threshold", help="Minimum stability of a kept edge (with --bootstrap)."),
-        policy: str = typer.Option("conservative", "--policy",
-                                   help="Debiasing of o-> / o-o edges: conservative, lenient or keep-all.",
-                                   metavar="<conservative|lenient|keep-all>"),
+        policy: Optional[str] = typer.Option(None, "--policy",
+                                             help="Which edges the model uses: selection-only (none: the AU "
+                                                  "selection only; default of timeseries), conservative (--> "
+                                                  "only; default of fci/pc), lenient or keep-all.",
+                                             metavar="<selection-only|conservative|lenient|keep-all>"),
         labels: Optional[Path] = typer.Option(None, "--labels", help="Labels CSV (subject, video, onset, apex, offset, "
                                                                      "type, emotion)."),
         label_nodes: bool = typer.Option(False, "--label-nodes",
@@ -93,9 +95,10 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("auto", "--device", help="Batched bootstrap tests: auto (GPU when present), cpu, cuda.",
                                    metavar="<auto|cpu|cuda>"),
     ) -> None:
-        """Discover the debiased AU causal graph of a corpus: FCI over AU frames (lagged copies give time
-        order), bootstrap stability, and the debiasing rule (keep -->, drop <-> latent common causes,
-        --policy for o-> / o-o). Writes the graph JSON (README, "Formats") with full provenance.
+        """Discover the debiased AU causal graph of a corpus: lagged time-series tests (default; FCI or PC
+        with --method), links re-tested in each --context corpus, an AU selection with a reason per AU, and the
+        debiasing rule (--policy: which edges the model uses). Writes the graph JSON (README, "Formats") with
+        full provenance.
 
         Example: causalex discover corpus/ --labels corpus/labels.csv --bootstrap 100 -o graph.json
         """
@@ -162,10 +165,15 @@ def register(app: typer.Typer) -> None:
             graph.save(path)
         elapsed = time.perf_counter() - start
         if per == "dataset" and not STATE["quiet"]:
-            console.print(edges_table(graphs["all"], kept_only=True, title="kept edges (the model's adjacency)"))
+            main = graphs["all"]
+            if main.provenance.get("policy") == "selection-only":
+                console.print(edges_table(main, kept_only=False, title="edges found (shown, not used: the model "
+                                                                         "uses the AU selection only)"))
+            else:
+                console.print(edges_table(main, kept_only=True, title="kept edges (the model's adjacency)"))
         for path, graph in targets.items():
             info(f"wrote {path}: {len(graph.edges)} PAG edges, {len(graph.kept_edges())} kept "
-                 f"(policy {policy}), {graph.provenance['n_samples']} frames")
+                 f"(policy {graph.provenance['policy']}), {graph.provenance['n_samples']} frames")
             if graph.selection:
                 off = graph.deselected()
                 why = ", ".join(f"{a} ({graph.selection[a]['reason']})" for a in off)
