@@ -100,6 +100,19 @@ def test_test_corpus_is_read_only_after_every_model_is_trained(corpora, monkeypa
     assert study.events.index("load B") > max(i for i, e in enumerate(study.events) if e.startswith("fit"))
 
 
+def test_study_logs_its_size_before_training_and_a_time_after_the_first(corpora, caplog):
+    import logging
+
+    log: list = []
+    with caplog.at_level(logging.INFO, logger="causalex.bias"):
+        run_bias_study(*corpora, ThresholdSpotter(log), StudyConfig(variants=("facs", "none"), seeds=(0,)))
+    plan = next(r for r in caplog.records if "bias study plan" in r.getMessage())
+    assert "2 variant(s) x 1 seed(s) x (2 folds + the full model) = 6 trainings" in plan.getMessage()
+    first = next(i for i, r in enumerate(caplog.records) if "first training took" in r.getMessage())
+    assert caplog.records.index(plan) < first and "left for 5 more" in caplog.records[first].getMessage()
+    assert len([e for e in log if e[0] == "fit"]) == 6
+
+
 def test_study_numbers_are_the_scores_of_the_predictions(corpora):
     train, test = corpora
     study = run_bias_study(train, test, ThresholdSpotter([]), StudyConfig(variants=("facs",), seeds=(0, 3)))

@@ -36,6 +36,7 @@ from causalex.labels import Interval
 from causalex.metrics import evaluate_spotting
 from causalex.metrics.spotting import SCORE_ROWS
 from causalex.series import AUSeries, without_aus
+from causalex.train.estimate import format_seconds
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +192,31 @@ class _Runner:
         return build_graph_variant("causal", series, labels, config=self.cfg.diff_discovery,
                                    au_names=self.study.au_names)
 
+    fits_total = 0  # trainings of the study (set by `plan`)
+    fits_done = 0
+
+    def plan(self, train: Corpus) -> None:
+        """Log the study's size before any training: variants x seeds x (folds + full model)."""
+        n_folds = len(subject_folds(train, self.cfg.folds))
+        per = len(self.cfg.variants) * len(self.cfg.seeds)
+        self.fits_total = per * (n_folds + 1)
+        reliance = (f"; reliance: {len(self.removable)} AUs removed in turn, one scoring pass each"
+                    if self.cfg.reliance else "")
+        log.info("bias study plan: %d variant(s) x %d seed(s) x (%d folds + the full model) = %d trainings on %d "
+                 "videos%s; a time estimate follows the first training", len(self.cfg.variants), len(self.cfg.seeds),
+                 n_folds, self.fits_total, len(train.series), reliance)
+
+    def fit(self, series: list[AUSeries], labels: list[Interval], graph: AUGraph, seed: int) -> Any:
+        """Train one model (the backend's fit); after the first, log the time left for the others."""
+        t0 = time.perf_counter()
+        model = self.backend.fit(series, labels, graph, seed)
+        self.fits_done += 1
+        if self.fits_done == 1 and self.fits_total > 1:
+            took = time.perf_counter() - t0
+            log.info("first training took %s: about %s left for %d more (scoring and reliance not counted)",
+                     format_seconds(took), format_seconds(took * (self.fits_total - 1)), self.fits_total - 1)
+        return model
+
     @property
     def removable(self) -> list[str]:
         return list(self.cfg.reliance_aus or self.study.au_names)
@@ -210,7 +236,7 @@ class _Runner:
             self.on_step(f"{variant} seed {seed}: in-domain fold {fold}")
             series, labels = _subset(corpus, set(corpus.subjects) - test_subjects)
             t0 = time.perf_counter()
-            model = self.backend.fit(series, labels, self.graph(variant, series, labels), seed)
+            model = self.fit(series, labels, self.graph(variant, series, labels), seed)
             models.append(model)
             self.study.events.append(f"fit {variant} seed {seed} fold {fold}")
             run_seconds["train_folds"] = run_seconds.get("train_folds", 0.0) + time.perf_counter() - t0
@@ -244,6 +270,7 @@ class _Runner:
         study.events.append(f"load {train_source.name}")
         study.train = train.describe()
         study.fps["train"] = {s.video: s.fps for s in train.series}
+        self.plan(train)
         if cfg.target_context and "causal" in cfg.variants and cfg.discovery.method == "timeseries":
             self.on_step(f"reading the AU series of {test_source.name} (not its labels) as a discovery context")
             self.contexts = {test_source.name: test_source.load_series(study.au_names)}
@@ -259,7 +286,7 @@ class _Runner:
                 oof, rel, fold_models = self.in_domain(train, variant, seed, secs)
                 self.on_step(f"{variant} seed {seed}: full model on {train.name}")
                 t0 = time.perf_counter()
-                full_models[(variant, seed)] = self.backend.fit(train.series, train.labels, study.graphs[variant], seed)
+                full_models[(variant, seed)] = self.fit(train.series, train.labels, study.graphs[variant], seed)
                 study.events.append(f"fit {variant} seed {seed} full")
                 secs["train_full"] = time.perf_counter() - t0
                 pending[(variant, seed)] = (oof, rel, fold_models, secs)
