@@ -4,6 +4,13 @@ An `AUSeries` holds per-frame AU intensities ``values: [T, K]`` (float32), a val
 ``mask: [T]`` (False where the face was not tracked: those rows carry no information and are never
 treated as a neutral face), the frame rate, the AU names (``AU01`` ... ``AU45``), the video and
 subject ids, and where the numbers came from (``source``) and on which scale (``scale``).
+
+Node kinds: the K columns are either action units (names ``AU01`` ...; kind ``au``) or facial regions
+(lower-case names such as ``brow_l_18``; kind ``roi:<layout>``, written by ``causalex extract --features
+roi``, see `causalex.extract.roi`). Everything downstream (discovery, graphs, training, spotting, the
+bias study) treats the columns as graph nodes either way; `node_kind_of` tells the kind from the names
+alone, so a checkpoint's node list says which kind its model was trained on, and `node_kind_problem`
+refuses series of the other kind.
 """
 
 from __future__ import annotations
@@ -21,12 +28,17 @@ from causalex.errors import InputError, input_error
 from causalex.fileio import atomic_write
 
 AU_NAME_RE = re.compile(r"^AU\d{2}$")
+REGION_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")  # region nodes (brow_l_18, mouth_x, ...)
+_RESERVED_COLUMNS = ("frame", "valid")
 UNKNOWN_SCALE = "unknown"
 SCALE_MEANINGS = {  # what one number of a series means, per scale name (keep the README's formats in step)
     "intensity_0_5": "OpenFace AU intensity, 0..5",
     "probability_0_1": "py-feat AU probability, 0..1",
     "percent_iod": "flow-backend facial motion in percent of the inter-ocular distance, signed",
+    "roi_flow_percent_iod": "optical flow in facial regions, head motion removed, percent of the inter-ocular "
+                            "distance",
 }
+ROI_SCALE = "roi_flow_percent_iod"
 SERIES_FORMAT_VERSION = 1
 SERIES_SUFFIX = ".parquet"
 _META_KEY = b"causalex.series"
@@ -40,7 +52,7 @@ class AUSeries:
         values: ``[T, K]`` float32 AU intensities (rows where ``mask`` is False are undefined).
         mask: ``[T]`` bool, True where the frame has a valid face measurement.
         fps: frame rate of the rows, frames per second.
-        au_names: K AU names, ``AU01`` ... ``AU45``, unique.
+        au_names: K node names, unique: AU names ``AU01`` ... ``AU45``, or region names (see `node_kind_of`).
         video: video id (unique within a corpus; labels refer to it).
         subject: subject id (drives leave-one-subject-out); empty if unknown.
         source: who produced the numbers: ``openface``, ``pyfeat``, ``flow``, ``simulated``, ...
@@ -69,9 +81,7 @@ class AUSeries:
             raise ValueError(f"mask must be [T]={self.values.shape[0]}, got {self.mask.shape}")
         if len(self.au_names) != self.values.shape[1]:
             raise ValueError(f"{len(self.au_names)} AU names for {self.values.shape[1]} columns")
-        bad = [n for n in self.au_names if not AU_NAME_RE.match(n)]
-        if bad:
-            raise ValueError(f"AU names must look like AU01, got {bad}")
+        node_kind_of(self.au_names)  # raises ValueError on names that are neither all AUs nor all regions
         if len(set(self.au_names)) != len(self.au_names):
             raise ValueError(f"duplicate AU names in {self.au_names}")
         if not (self.fps > 0 and np.isfinite(self.fps)):
@@ -86,6 +96,13 @@ class AUSeries:
     def n_aus(self) -> int:
         """Number of AUs K."""
         return int(self.values.shape[1])
+
+    @property
+    def node_kind(self) -> str:
+        """``au``, or ``roi:<layout>`` as the extractor recorded it (``roi`` when it did not)."""
+        kind = node_kind_of(self.au_names)
+        recorded = str(self.meta.get("node_kind", ""))
+        return recorded if kind == "roi" and recorded.startswith("roi") else kind
 
     @property
     def duration_s(self) -> float:
@@ -191,6 +208,59 @@ class AUSeries:
             if isinstance(exc, InputError):
                 raise
             raise input_error(path, f"invalid AU series ({exc})") from exc
+
+
+def node_kind_of(names: list[str]) -> str:
+    """``au`` when every name is an AU name (``AU01``), ``roi`` when every name is a region name
+    (lower-case ``[a-z][a-z0-9_]*``, not ``frame`` or ``valid``); ``au`` for no names.
+
+    Raises:
+        ValueError: a name that is neither, or AU and region names mixed.
+    """
+    aus = [n for n in names if AU_NAME_RE.match(n)]
+    regions = [n for n in names if REGION_NAME_RE.match(n) and n not in _RESERVED_COLUMNS]
+    bad = [n for n in names if n not in set(aus) | set(regions)]
+    if bad:
+        raise ValueError(f"node names must be AU names like AU01 or region names like brow_l_18, got {bad}")
+    if aus and regions:
+        raise ValueError(f"AU and region nodes mixed in one series ({aus[0]}, {regions[0]})")
+    return "roi" if regions else "au"
+
+
+def _kind_words(kind: str) -> str:
+    return "AU features" if kind == "au" else f"region features ({kind})" if ":" in kind else "region features"
+
+
+def node_kind_problem(series_names: list[str], model_names: list[str], series_kind: str | None = None) -> str | None:
+    """One line saying why series with nodes ``series_names`` cannot feed a model trained on nodes
+    ``model_names`` because they are another kind of feature (AU vs region, or another region layout), or None.
+
+    Args:
+        series_names: the series' node names.
+        model_names: the model's node names (a checkpoint's AU list).
+        series_kind: the series' recorded kind (`AUSeries.node_kind`), for the message.
+    """
+    have, want = node_kind_of(series_names), node_kind_of(model_names)
+    if have == want == "au":
+        return None
+    if have == want and set(model_names) <= set(series_names):
+        return None
+    from causalex.extract.roi_layouts import layout_of_nodes  # (light: no cv2 / dlib)
+
+    def kind(names: list[str], base: str, recorded: str | None = None) -> str:
+        if base == "au":
+            return "au"
+        layout = layout_of_nodes(names)
+        return recorded if recorded and ":" in recorded else f"roi:{layout}" if layout else "roi"
+
+    have_kind, want_kind = kind(series_names, have, series_kind), kind(model_names, want)
+    if have == want:
+        missing = [n for n in model_names if n not in series_names]
+        return (f"{_kind_words(have_kind)} lack the model's region(s) {', '.join(missing[:6])}"
+                f"{' ...' if len(missing) > 6 else ''} (the model was trained on {_kind_words(want_kind)}): "
+                "extract with the model's --roi-layout and --roi-value")
+    return (f"{_kind_words(have_kind)} given to a model trained on {_kind_words(want_kind)}: extract the videos "
+            f"with --features {'au' if want == 'au' else 'roi'}, or use a model trained on {_kind_words(have_kind)}")
 
 
 def describe_scale(scale: str) -> str:

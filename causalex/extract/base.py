@@ -99,6 +99,6 @@ def make_extractor(name: str, **options: Any) -> Extractor:
 
 
 def _load_builtin_backends() -> None:
-    # Importing the modules runs their @register_extractor decorators; both are light to import
+    # Importing the modules runs their @register_extractor decorators; all are light to import
     # (cv2/dlib/torch are imported only when an extractor runs).
-    from causalex.extract import flow, pyfeat  # noqa: F401
+    from causalex.extract import flow, pyfeat, roi  # noqa: F401

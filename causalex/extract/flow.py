@@ -14,7 +14,8 @@ Per frame:
      for the AU -> region map and the unit: percent of the inter-ocular distance).
 
 Frames are processed one at a time; the only state is the tracker, the template and the reference
-crop, so memory does not grow with the length of the video.
+crop, so memory does not grow with the length of the video. `AlignedFlow` is that loop (steps 1-3); the
+region-flow extractor (`causalex.extract.roi`) shares it and only replaces step 4.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def crop_geometry(iod_px: int) -> tuple[int, int, np.ndarray, np.ndarray]:
     return width, height, np.array([width / 2 - iod_px / 2, eye_y]), np.array([width / 2 + iod_px / 2, eye_y])
 
 
-class _RowBuffer:
+class RowBuffer:
     """Growable ``[T, K]`` float32 array (doubling), so a long video needs no Python list of rows."""
 
     def __init__(self, k: int, hint: int | None) -> None:
@@ -128,27 +129,67 @@ class FlowExtractor(Extractor):
         Raises:
             InputError: unreadable video, or no face in any frame.
         """
+        cfg = self.config
+        sampler = RegionSampler(cfg.patch)
+        flows = AlignedFlow(cfg)
+        rows = RowBuffer(len(AU_NAMES), source.n_frames_hint)
+        for frame in flows.frames(source, progress):
+            rows.append(None if frame is None else
+                        sampler.activations(frame.flow, frame.ref_points, frame.points, float(cfg.face_iod_px)))
+        meta = {"extractor": self.name, "extractor_version": self.version, "settings": self.settings(),
+                **flows.finish(source, rows), "units": "percent of inter-ocular distance", "au_regions": region_table()}
+        return AUSeries(values=rows.data[:rows.n].copy(), mask=rows.mask[:rows.n].copy(), fps=source.fps,
+                        au_names=list(AU_NAMES), video=source.name, source="flow", scale=SCALE, meta=meta)
+
+
+@dataclass
+class FlowFrame:
+    """One frame with a face: the flow from the reference face to it, and the landmarks (aligned crop pixels).
+
+    Shapes: ``flow: [H, W, 2]`` (on the reference grid), ``ref_points, points: [68, 2]``.
+    """
+
+    flow: np.ndarray
+    ref_points: np.ndarray
+    points: np.ndarray
+
+
+class AlignedFlow:
+    """The per-frame loop shared by the flow-based extractors (AU activations, region flow).
+
+    `frames` yields, for every frame of a source, a `FlowFrame` (or None where there is no face); the
+    reference face is updated after the consumer has used a frame. `finish` checks the result and gives
+    the tracking metadata.
+
+    Args:
+        cfg: the `FlowConfig` (crop size, reference time constant, tracker and DIS options).
+    """
+
+    def __init__(self, cfg: FlowConfig) -> None:
+        self.cfg = cfg
+        self.tracker = FaceTracker(verify_every=cfg.verify_every, detect_width=cfg.detect_width)
+        self.unreadable = self.resets = 0
+        self.started = time.perf_counter()
+
+    def frames(self, source, progress: FrameProgress | None = None):
+        """Yield a `FlowFrame` or None per frame of ``source`` (streamed: memory does not grow with length)."""
         import cv2
 
-        cfg = self.config
-        tracker = FaceTracker(verify_every=cfg.verify_every, detect_width=cfg.detect_width)
-        sampler = RegionSampler(cfg.patch)
+        cfg = self.cfg
         dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[cfg.flow_preset])
         width, height, eye_l, eye_r = crop_geometry(cfg.face_iod_px)
         alpha = float(1.0 - np.exp(-1.0 / (cfg.reference_s * source.fps)))
         total = source.n_frames_hint
-        rows = _RowBuffer(len(AU_NAMES), total)
         template = ref = ref_u8 = ref_points = None
-        unreadable = resets = 0
-        started = time.perf_counter()
+        index = -1
         for index, gray in enumerate(source.frames(color=False)):
-            points = None if gray is None else tracker.update(gray)
-            unreadable += gray is None
+            points = None if gray is None else self.tracker.update(gray)
+            self.unreadable += gray is None
             if points is None:
                 if ref is not None:
-                    resets += 1
+                    self.resets += 1
                 ref = None  # a new reference after the face comes back
-                rows.append(None)
+                yield None
             else:
                 if template is None:  # the first face fixes the canonical frame of this video
                     first = fit_similarity(np.array(eye_centres(points)), np.array([eye_l, eye_r]))
@@ -160,28 +201,28 @@ class FlowExtractor(Extractor):
                 if ref is None:
                     ref, ref_u8, ref_points = crop.astype(np.float32), crop, aligned.copy()
                 flow = dis.calc(ref_u8, crop, None)  # [H, W, 2] on the reference grid
-                rows.append(sampler.activations(flow, ref_points, aligned, float(cfg.face_iod_px)))
+                yield FlowFrame(flow, ref_points, aligned)
                 cv2.accumulateWeighted(crop, ref, alpha)
                 ref_u8 = cv2.convertScaleAbs(ref)
                 ref_points += alpha * (aligned - ref_points)
             if progress is not None and (index % 25 == 0):
                 progress(index + 1, total)
-        n = rows.n
         if progress is not None:
-            progress(n, n)
+            progress(index + 1, index + 1)
+
+    def finish(self, source, rows: "RowBuffer") -> dict:
+        """Tracking metadata of a finished video.
+
+        Raises:
+            InputError: no frame, or no face in any frame.
+        """
+        n = rows.n
         valid = int(rows.mask[:n].sum())
         if n == 0:
             raise input_error(source.path or source.name, "no frames")
         if valid == 0:
             raise input_error(source.path or source.name, f"no face found in any of {n} frames")
-        seconds = time.perf_counter() - started
-        log.debug("%s: %d frames (%d with a face) in %.1f s", source.name, n, valid, seconds)
-        meta = {
-            "extractor": self.name, "extractor_version": self.version, "settings": self.settings(),
-            **source.describe(), "frames_with_face": valid, "masked_frames": n - valid,
-            "unreadable_frames": unreadable, "face_acquisitions": tracker.n_acquired,
-            "full_frame_detections": tracker.n_full_detections, "reference_resets": resets,
-            "units": "percent of inter-ocular distance", "au_regions": region_table(),
-        }
-        return AUSeries(values=rows.data[:n].copy(), mask=rows.mask[:n].copy(), fps=source.fps,
-                        au_names=list(AU_NAMES), video=source.name, source="flow", scale=SCALE, meta=meta)
+        log.debug("%s: %d frames (%d with a face) in %.1f s", source.name, n, valid, time.perf_counter() - self.started)
+        return {**source.describe(), "frames_with_face": valid, "masked_frames": n - valid,
+                "unreadable_frames": self.unreadable, "face_acquisitions": self.tracker.n_acquired,
+                "full_frame_detections": self.tracker.n_full_detections, "reference_resets": self.resets}

@@ -28,6 +28,28 @@ class Backend(str, enum.Enum):
     pyfeat = "pyfeat"
 
 
+class Features(str, enum.Enum):
+    """What each series column is."""
+
+    au = "au"
+    roi = "roi"
+
+
+class RoiLayout(str, enum.Enum):
+    """Region layouts of --features roi (causalex.extract.roi_layouts)."""
+
+    auwgcn12 = "auwgcn12"
+    metst5 = "metst5"
+    boosting18 = "boosting18"
+
+
+class RoiValue(str, enum.Enum):
+    """What is stored per region."""
+
+    magnitude = "magnitude"
+    xy = "xy"
+
+
 class Engine(str, enum.Enum):
     """Where the per-video tasks run."""
 
@@ -48,6 +70,15 @@ def extract(
                                                                      "inter-ocular distance (scale percent_iod); "
                                                                      "pyfeat: py-feat AU probabilities 0..1 (scale "
                                                                      "probability_0_1)."),
+    features: Features = typer.Option(Features.au, "--features", help="au (default): one column per action unit; "
+                                                                     "roi: optical flow in named facial regions "
+                                                                     "(flow backend; scale roi_flow_percent_iod)."),
+    roi_layout: Optional[RoiLayout] = typer.Option(None, "--roi-layout", help="Regions of --features roi: auwgcn12 "
+                                                                             "(default; AUW-GCN's 12), metst5 "
+                                                                             "(ME-TST's 5) or boosting18 (18)."),
+    roi_value: Optional[RoiValue] = typer.Option(None, "--roi-value", help="Per region with --features roi: "
+                                                                          "magnitude (default; one node per region) "
+                                                                          "or xy (nodes <region>_x, <region>_y)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Videos extracted in parallel (one process each)."),
     fps: Optional[float] = typer.Option(None, "--fps", **FPS_RANGE, help="Output frame rate: keep every "
                                                                        "round(source_fps/F)-th frame."),
@@ -74,6 +105,13 @@ def extract(
     (intensity_0_5). Each file records its scale, and a model refuses
     series on another scale than its training series'.
 
+    --features roi writes, instead of AUs, the optical flow in named facial
+    regions (--roi-layout auwgcn12, metst5 or boosting18), head motion
+    removed by a nose reference box, in percent of the inter-ocular
+    distance: one node per region (--roi-value magnitude) or two (xy).
+    Discover, train, spot and bias take these series like AU series; a
+    model trained on one kind refuses the other.
+
     Each video becomes OUTPUT/<video>.parquet; OUTPUT/manifest.csv (a row appended after every video,
     one row per video at the end) records path, content hash, frames, fps, backend, version, status and
     error. A rerun skips finished videos; a bad video is recorded and reported at the end without
@@ -97,7 +135,7 @@ def extract(
     if folder_fps is None and any(j.kind == "frame_folder" for j in jobs):
         first = next(j.path for j in jobs if j.kind == "frame_folder")
         raise input_error(first, "a folder of frame images needs its frame rate: pass --folder-fps")
-    options = {"device": pyfeat_device(device)} if backend is Backend.pyfeat else {}
+    backend_name, options = _backend_options(backend, features, roi_layout, roi_value, device)
 
     with progress() as bar:
         overall = bar.add_task("videos", total=len(jobs))
@@ -119,7 +157,7 @@ def extract(
                                   soft_wrap=True)
 
         try:
-            report = run_batch(jobs, output, backend=backend.value, options=options, fps=fps, workers=workers,
+            report = run_batch(jobs, output, backend=backend_name, options=options, fps=fps, workers=workers,
                                engine=engine.value, force=force, on_frames=on_frames, on_video=on_video,
                                ray_address=ray_address)
         except KeyboardInterrupt:
@@ -136,6 +174,25 @@ def extract(
                 f"manifest: {report.manifest}"))
     if failed:  # each failure was printed as it happened; the manifest keeps them
         raise typer.Exit(EXIT_FAILURE if any(r.status == "error" for r in failed) else EXIT_BAD_INPUT)
+
+
+def _backend_options(backend: Backend, features: Features, roi_layout: Optional[RoiLayout],
+                     roi_value: Optional[RoiValue], device: str) -> tuple[str, dict]:
+    """The extractor name and options the options ask for.
+
+    Raises:
+        InputError: --roi-* without --features roi, or --features roi with a backend other than flow.
+    """
+    from causalex.errors import InputError
+
+    if features is Features.au:
+        if roi_layout is not None or roi_value is not None:
+            raise InputError("--roi-layout and --roi-value need --features roi")
+        return backend.value, ({"device": pyfeat_device(device)} if backend is Backend.pyfeat else {})
+    if backend is not Backend.flow:
+        raise InputError(f"--features roi measures optical flow with the flow backend; --backend {backend.value} "
+                         "gives AU values only")
+    return "roi", {"layout": (roi_layout or RoiLayout.auwgcn12).value, "value": (roi_value or RoiValue.magnitude).value}
 
 
 def pyfeat_device(device: str) -> str:
