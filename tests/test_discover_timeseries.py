@@ -141,6 +141,8 @@ def test_default_policy_gives_the_model_the_selection_and_no_edge():
     assert [(e.source, e.target, e.kind) for e in conservative.edges] == [(e.source, e.target, e.kind)
                                                                           for e in graph.edges]
     assert conservative.adjacency.any() and DiscoveryConfig(method="fci").resolved_policy == "conservative"
+    assert graph.selection == conservative.selection  # the policy decides the edges, never the selection
+    assert graph.selection["AU01"]["reason"].startswith("mechanism")
 
 
 # ----- AU selection --------------------------------------------------------------------------------

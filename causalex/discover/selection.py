@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from causalex.discover.background import BackgroundKnowledge
+from causalex.discover.debias import debias_edges
 from causalex.graph import GraphEdge
 
 REASONS = ("mechanism", "corpus-specific", "confounded", "no evidence")
@@ -102,6 +104,32 @@ def select_aus(nodes: list[str], tested: list[str], edges: list[GraphEdge], spec
             e = replace(e, kept=False, reason=f"{e.reason}; dropped: {' and '.join(off)} not selected")
         out.append(e)
     return selection, out
+
+
+def apply_selection(names: list[str], tested: list[str], edges: list[GraphEdge], specific: set[frozenset[str]],
+                    n_contexts: int, policy: str, threshold: float = 0.0,
+                    background: BackgroundKnowledge | None = None
+                    ) -> tuple[dict[str, dict[str, Any]], list[GraphEdge], np.ndarray]:
+    """Debias ``edges`` with ``policy`` and apply the AU selection: the graph's selection, edges and adjacency.
+
+    The selection reads the evidence as the ``conservative`` policy does (a time-ordered link that passes the
+    stability threshold and the background knowledge counts as a mechanism), whatever ``policy`` decides
+    about the edges the model uses; corpus-specific links and links of AUs that are not selected are then
+    dropped from the model's adjacency.
+
+    Returns:
+        (``{AU: {"selected", "reason"}}``, edges with ``kept`` / ``reason``, adjacency ``[K, K]``).
+    """
+    evidence, _ = debias_edges(names, edges, "conservative", threshold, background)
+    selection, _ = select_aus(names, tested, evidence, specific, n_contexts)
+    edges, adjacency = debias_edges(names, edges, policy, threshold, background)
+    _, edges = select_aus(names, tested, edges, specific, n_contexts)
+    adjacency = masked_adjacency(names, adjacency, selection)
+    for e in edges:
+        if not e.kept:
+            a, b = names.index(e.source), names.index(e.target)
+            adjacency[a, b] = adjacency[b, a] = 0
+    return selection, edges, adjacency
 
 
 def _contexts_text(e: GraphEdge) -> str:

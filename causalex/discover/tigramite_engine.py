@@ -49,9 +49,8 @@ from typing import Any
 import numpy as np
 
 from causalex.discover.background import BackgroundKnowledge
-from causalex.discover.debias import debias_edges
 from causalex.discover.pag import ARROW, CIRCLE, MARK_NAME, NO_EDGE, PAG, TAIL
-from causalex.discover.selection import masked_adjacency, select_aus
+from causalex.discover.selection import apply_selection
 from causalex.discover.timeseries import TimeSeriesOptions, lagged_direction
 from causalex.discover.ts_graph import MIN_SD, at_working_rate
 from causalex.errors import InputError
@@ -242,13 +241,8 @@ def tigramite_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesOp
     pag = tigramite_pag(every, method=method, max_lag_s=opts.max_lag_s, alpha=opts.alpha, step_s=opts.step_s,
                         dominance=opts.dominance)
     tested = pag.meta["tested_aus"]
-    edges, adjacency = debias_edges(names, tigramite_edges(pag), policy, 0.0, background)
-    selection, edges = select_aus(names, tested, edges, set(), 1)
-    adjacency = masked_adjacency(names, adjacency, selection)
-    for e in edges:
-        if not e.kept:
-            a, b = names.index(e.source), names.index(e.target)
-            adjacency[a, b] = adjacency[b, a] = 0
+    selection, edges, adjacency = apply_selection(names, tested, tigramite_edges(pag), set(), 1, policy, 0.0,
+                                                  background)
     meta = {k: v for k, v in pag.meta.items() if k != "links"}
     prov = {"n_samples": meta["n_frames"], "tested_aus": tested,
             "dropped_aus": {a: "constant in the usable frames" for a in names if a not in tested},

@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 
 from causalex.discover.background import BackgroundKnowledge
-from causalex.discover.debias import debias_edges
 from causalex.discover.lag_moments import LagMoments, lag_frames, lag_moments
 from causalex.discover.pag import ARROW, MARK_NAME, NO_EDGE, TAIL
-from causalex.discover.selection import masked_adjacency, select_aus
+from causalex.discover.selection import apply_selection
 from causalex.discover.stability import consensus_edges
 from causalex.discover.invariance import link_invariance
 from causalex.discover.timeseries import TimeSeriesOptions, TimeSeriesResult, discover_timeseries
@@ -302,13 +301,8 @@ def timeseries_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesO
     edges, specific = _edges(tested, result, invariance, context_names, opts.step_s)
     if bootstrap:
         edges = _bootstrap(moments, opts, bootstrap, seed, edges, tested)
-    edges, adjacency = debias_edges(names, edges, policy, threshold if bootstrap else 0.0, background)
-    selection, edges = select_aus(names, tested, edges, specific, len(context_names))
-    adjacency = masked_adjacency(names, adjacency, selection)
-    for e in edges:
-        if not e.kept:
-            a, b = names.index(e.source), names.index(e.target)
-            adjacency[a, b] = adjacency[b, a] = 0
+    selection, edges, adjacency = apply_selection(names, tested, edges, specific, len(context_names), policy,
+                                                  threshold if bootstrap else 0.0, background)
     prov = {"n_samples": int(moments.n), "contexts": {name: {"videos": sum(1 for g in groups if g == k),
                                                             "rows": int(moments.group_n.get(k, 0))}
                                                      for k, name in enumerate(context_names)},

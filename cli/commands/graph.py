@@ -124,6 +124,9 @@ def show(
     note = f" ({hidden} below the stability threshold not listed; --all-edges lists them)" if hidden and not all_edges else ""
     info(f"{len(graph.edges)} PAG edges, {len(graph.kept_edges())} kept; {int(graph.adjacency.sum())} message "
          f"directions in the adjacency{note}")
+    if (graph.provenance or {}).get("policy") == "selection-only":
+        info("policy selection-only: a model trained with this graph uses its AU selection and none of its edges "
+             "(--policy conservative in discover passes messages along the --> edges)")
     if graph.selection:
         console.print(selection_table(graph))
     if graph.label_links:
