@@ -156,7 +156,7 @@ def test_focal_loss_prefers_correct_logits_and_ignores_masked_frames():
     assert loss(one_wrong, targets, mask_one, weights) < 0.01 < loss(one_wrong, targets, mask, weights)
     smooth = make_loss("focal", gamma=2.0, label_smoothing=0.2)
     assert smooth(right, targets, mask, weights) > loss(right, targets, mask, weights)
-    with pytest.raises(ValueError, match="valid: bce, focal"):
+    with pytest.raises(ValueError, match="valid: bce, boundary, focal"):
         make_loss("hinge")
     logits = torch.zeros(1, 4, 3)
     assert emotion_loss(logits, torch.full((1, 4), -1), mask).item() == 0.0

@@ -17,17 +17,22 @@ The cost is linear in the number of candidates and the memory bounded whatever t
 (`causalex.spot.search`: the same intervals as the exhaustive search and the plain greedy NMS, bit for bit).
 Durations are in seconds, so the same settings work at any frame rate. ``threshold`` (and the duration
 bounds) are normally chosen on validation subjects by `causalex.train.selection`.
+
+This is the ``search`` decoder, the default of the decoder registry (`causalex.spot.decoders`);
+``DecodeConfig.decoder`` picks another one (``me-tst``, ``boostingvrme``: `causalex.spot.peaks`) and
+``DecodeConfig.synergy`` ME-TST's spot-then-recognise options (`causalex.spot.synergy`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from scipy.signal import find_peaks
 
 from causalex.labels import EXPRESSION_TYPES, Interval
 from causalex.model.outputs import channel_index
+from causalex.spot.decoders import check_decoder_name, finish_candidates, make_decoder, register_decoder, tracked_enough
 from causalex.spot.search import interval_means, interval_scores, nms_1d, search_bounds, search_bounds_many
 
 __all__ = ["DecodeConfig", "TypeDecodeConfig", "decode_type", "decode_video", "nms_1d", "search_bounds"]
@@ -44,6 +49,20 @@ class TypeDecodeConfig:
     candidate_floor: float = 0.05  # apex peaks below this are never candidates
     nms_iou: float = 0.2  # overlapping intervals above this IoU keep only the best one
     top_k: int = 0  # at most this many intervals per video (0 = no limit)
+    mean_duration_s: float = 0.0  # mean training duration of the type (me-tst's k_p; fitted in training, 0 = unknown)
+    median_duration_s: float = 0.0  # median training duration (boostingvrme's k_p; fitted in training, 0 = unknown)
+
+    def half_length(self, fps: float, statistic: str = "mean") -> int:
+        """k_p of ME-TST / BoostingVRME in frames: half the ``mean`` (or ``median``) training length, at least 1.
+
+        The source computes ``int((mean(offset - onset) + 1) / 2)``, i.e. half the inclusive length; where the
+        training durations are unknown (0, checkpoints written before they were recorded) the middle of the
+        duration bounds stands in for them.
+        """
+        seconds = self.mean_duration_s if statistic == "mean" else self.median_duration_s
+        if seconds <= 0:
+            seconds = 0.5 * (self.min_duration_s + self.max_duration_s)
+        return max(1, int(seconds * fps / 2.0))
 
 
 def _default_micro() -> TypeDecodeConfig:
@@ -62,6 +81,42 @@ class DecodeConfig:
     macro: TypeDecodeConfig = field(default_factory=_default_macro)  # macro-expression decoding
     inside_weight: float = 1.0  # weight of the inside score in the onset/offset search
     min_valid: float = 0.5  # intervals with a smaller share of tracked frames are dropped (needs the mask)
+    decoder: str = "search"  # interval decoder (registry causalex.spot.decoders): search (apex candidates +
+    # onset/offset search, causalex) | me-tst (peak +- k_p) | boostingvrme (scalable interval selection)
+    score_channel: str = "inside"  # me-tst / boostingvrme: the per-frame score they read (inside | apex | onset |
+    # offset of the type); the papers regress one "expression here" score, which our inside channel is
+    relative_p: float = 0.55  # me-tst / boostingvrme: peaks above mean + p (max - mean) of the smoothed score
+    rise_level: float = 2.0 / 3.0  # boostingvrme: the window shrinks to the first rising frame above this x video
+    # mean (the source's mean / 1.5)
+    grow_span: float = 5.0  # boostingvrme: bounds grow (until the score falls below the video mean) at most this
+    # many k_p from the peak
+    suppress_iou: float = 0.2  # boostingvrme: of two intervals overlapping more (or whose apexes are at most k_p
+    # apart) the better one stays
+    synergy: str = "none"  # spot-then-recognise (ME-TST): none (emotion = argmax of the mean class probabilities)
+    # | drop-neutral (per-frame vote over neutral + emotions; intervals voted neutral are dropped) |
+    # emotion-argmax (per-frame vote over the emotions only)
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Raise ValueError naming the first field out of range (unknown decoder, synergy or channel too)."""
+        from causalex.model.outputs import SPOT_KINDS
+        from causalex.spot.synergy import SYNERGY_MODES
+
+        check_decoder_name(self.decoder)
+        if self.synergy not in SYNERGY_MODES:
+            raise ValueError(f"unknown DecodeConfig.synergy {self.synergy!r}; valid: {', '.join(SYNERGY_MODES)}")
+        if self.score_channel not in SPOT_KINDS:
+            raise ValueError(f"unknown DecodeConfig.score_channel {self.score_channel!r}; valid: "
+                             f"{', '.join(SPOT_KINDS)}")
+        if not 0.0 <= self.min_valid <= 1.0:
+            raise ValueError(f"DecodeConfig.min_valid is a share of tracked frames in [0, 1], got {self.min_valid}")
+        for name, low, high in (("relative_p", 0.0, 1.0), ("rise_level", 0.0, float("inf")),
+                                ("grow_span", 0.0, float("inf")), ("suppress_iou", 0.0, 1.0)):
+            value = getattr(self, name)
+            if not (low <= value <= high and value == value):
+                raise ValueError(f"DecodeConfig.{name} must be in [{low:g}, {high:g}], got {value!r}")
 
     def for_type(self, expression_type: str) -> TypeDecodeConfig:
         """Settings of ``micro`` or ``macro``.
@@ -90,18 +145,25 @@ class DecodeConfig:
                     raise ValueError(f"DecodeConfig.{key} must be an object of TypeDecodeConfig fields, got {value!r}")
                 kwargs[key] = dataclass_from_dict(TypeDecodeConfig, {**asdict(getattr(base, key)), **value},
                                                    defaults=getattr(base, key))
-            elif key in ("inside_weight", "min_valid"):
+            elif key in _NUMBER_FIELDS:
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise ValueError(f"DecodeConfig.{key} must be a number, got {value!r}")
                 kwargs[key] = float(value)
+            elif key in _TEXT_FIELDS:
+                if not isinstance(value, str):
+                    raise ValueError(f"DecodeConfig.{key} must be a string, got {value!r}")
+                kwargs[key] = value
             else:
-                raise ValueError(f"unknown DecodeConfig field {key!r}; valid: micro, macro, inside_weight, "
-                                 f"min_valid")
-        if not 0.0 <= kwargs.get("min_valid", base.min_valid) <= 1.0:
-            raise ValueError(f"DecodeConfig.min_valid is a share of tracked frames in [0, 1], got {kwargs['min_valid']}")
+                raise ValueError(f"unknown DecodeConfig field {key!r}; valid: "
+                                 f"{', '.join((*EXPRESSION_TYPES, *_NUMBER_FIELDS, *_TEXT_FIELDS))}")
         return cls(**kwargs)
 
 
+_NUMBER_FIELDS = ("inside_weight", "min_valid", "relative_p", "rise_level", "grow_span", "suppress_iou")
+_TEXT_FIELDS = ("decoder", "score_channel", "synergy")
+
+
+@register_decoder("search")
 def decode_type(probs: np.ndarray, fps: float, expression_type: str, config: DecodeConfig,
                 threshold: float | None = None, valid: np.ndarray | None = None) -> list[tuple[int, int, int, float]]:
     """Intervals of one type from per-frame probabilities.
@@ -134,23 +196,21 @@ def decode_type(probs: np.ndarray, fps: float, expression_type: str, config: Dec
     if peaks.size == 0:
         return []
     starts, ends = search_bounds_many(onset, offset, inside, peaks, min_len, max_len, config.inside_weight)
-    if valid is not None:  # drop intervals mostly outside the tracked frames
-        tracked = np.concatenate([[0], np.cumsum(np.asarray(valid, bool))])  # [T+1]
-        ok = ~(tracked[ends + 1] - tracked[starts] < config.min_valid * (ends - starts + 1))
-        peaks, starts, ends = peaks[ok], starts[ok], ends[ok]
+    ok = tracked_enough(starts, ends, valid, config.min_valid)  # drop intervals mostly outside the tracked frames
+    peaks, starts, ends = peaks[ok], starts[ok], ends[ok]
     scores = interval_scores(apex[peaks], interval_means(inside, starts, ends))  # [N] float64
     keep = nms_1d(starts, ends, scores, cfg.nms_iou)
-    thr = cfg.threshold if threshold is None else threshold
-    out = [(int(starts[i]), int(peaks[i]), int(ends[i]), float(scores[i])) for i in keep.tolist() if scores[i] >= thr]
-    if cfg.top_k > 0:
-        out = out[:cfg.top_k]
-    return out
+    return finish_candidates(starts, peaks, ends, scores, keep, cfg.threshold if threshold is None else threshold,
+                             cfg.top_k)
 
 
 def decode_video(probs: np.ndarray, emotion_probs: np.ndarray | None, fps: float, video: str,
                  config: DecodeConfig, emotion_classes: tuple[str, ...] | list[str] = (),
                  thresholds: dict[str, float] | None = None, valid: np.ndarray | None = None) -> list[Interval]:
-    """Intervals of both types for one video, with the emotion of each (mean class probability inside).
+    """Intervals of both types for one video (the decoder ``config.decoder``), with the emotion of each.
+
+    The emotion is the class of the highest mean probability inside the interval, or, with
+    ``config.synergy``, ME-TST's per-frame vote (`causalex.spot.synergy`), which may drop intervals.
 
     Args:
         probs: spotting probabilities.
@@ -168,15 +228,39 @@ def decode_video(probs: np.ndarray, emotion_probs: np.ndarray | None, fps: float
     Shapes:
         probs: ``[T, 8]``; emotion_probs: ``[T, C]``; valid: ``[T]`` bool.
     """
+    from causalex.spot.synergy import vote_emotions
+
+    decoder = make_decoder(config.decoder)
     out: list[Interval] = []
     for kind in EXPRESSION_TYPES:
         thr = None if thresholds is None else thresholds.get(kind)
-        found = decode_type(probs, fps, kind, config, thr, valid)
-        emotions = [""] * len(found)
+        found = decoder(probs, fps, kind, config, thr, valid)
+        emotions: list[str | None] = [""] * len(found)
         if found and emotion_probs is not None and len(emotion_classes):
-            means = interval_means(emotion_probs, np.array([f[0] for f in found]), np.array([f[2] for f in found]))
-            emotions = [str(emotion_classes[int(i)]) for i in np.argmax(means, axis=1)]  # [N, C] -> [N]
+            starts, ends = np.array([f[0] for f in found]), np.array([f[2] for f in found])
+            if config.synergy == "none":
+                means = interval_means(emotion_probs, starts, ends)
+                emotions = [str(emotion_classes[int(i)]) for i in np.argmax(means, axis=1)]  # [N, C] -> [N]
+            else:
+                inside = probs[:, channel_index(kind, "inside")]
+                emotions = vote_emotions(emotion_probs, inside, starts, ends, emotion_classes, config.synergy)
         for (s, p, e, score), emotion in zip(found, emotions):
+            if emotion is None:  # voted neutral (synergy drop-neutral)
+                continue
             out.append(Interval(video=video, onset=s, apex=p, offset=e, type=kind, emotion=emotion, score=score))
     out.sort(key=lambda iv: (iv.onset, iv.offset, iv.type))
     return out
+
+
+def record_durations(decode: DecodeConfig, labels: list[Interval], fps_of: dict[str, float]) -> DecodeConfig:
+    """``decode`` with each type's mean and median training duration (seconds, inclusive lengths) filled in
+    from ``labels`` (the ``k_p`` of the ``me-tst`` / ``boostingvrme`` decoders; a checkpoint records them).
+
+    A type without labels keeps its values. ``decode`` is changed in place and returned.
+    """
+    for kind in EXPRESSION_TYPES:
+        secs = np.array([iv.length / fps_of[iv.video] for iv in labels if iv.type == kind and iv.video in fps_of])
+        if secs.size:
+            setattr(decode, kind, replace(decode.for_type(kind), mean_duration_s=float(secs.mean()),
+                                          median_duration_s=float(np.median(secs))))
+    return decode

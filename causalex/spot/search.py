@@ -171,11 +171,14 @@ def interval_means(values: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     return out
 
 
-def nms_1d(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+def nms_1d(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_threshold: float,
+           apexes: np.ndarray | None = None, apex_gap: int = -1) -> np.ndarray:
     """Greedy non-maximum suppression of inclusive frame intervals (best score first, ties by index).
 
-    A candidate is dropped when its IoU with an interval kept before it exceeds ``iou_threshold``. Kept
-    intervals are filed by ``start // longest``, so each candidate meets only those that can overlap it.
+    A candidate is dropped when its IoU with an interval kept before it exceeds ``iou_threshold`` or, with
+    ``apexes`` and ``apex_gap >= 0``, when their apexes are at most ``apex_gap`` frames apart (BoostingVRME's
+    suppression). Kept intervals are filed by ``start // longest``, so each candidate meets only those that
+    can overlap it (or have an apex close to its own).
 
     Returns:
         Indices kept, best score first.
@@ -184,7 +187,7 @@ def nms_1d(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_thresho
         ValueError: an interval that ends before it starts, or arrays of different lengths.
 
     Shapes:
-        starts, ends, scores: ``[N]``; returns ``[N_kept]``.
+        starts, ends, scores, apexes: ``[N]``; returns ``[N_kept]``.
     """
     starts, ends = np.asarray(starts, np.int64).reshape(-1), np.asarray(ends, np.int64).reshape(-1)
     scores = np.asarray(scores).reshape(-1)
@@ -197,15 +200,23 @@ def nms_1d(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_thresho
     longest = int((ends - starts).max()) + 1
     order = np.argsort(-scores, kind="stable")
     s_list, e_list = starts.tolist(), ends.tolist()
+    by_apex = apexes is not None and apex_gap >= 0
+    a_list = np.asarray(apexes, np.int64).reshape(-1).tolist() if by_apex else []
     buckets: dict[int, list[int]] = {}
     keep: list[int] = []
     for idx in order.tolist():
         s, e = s_list[idx], e_list[idx]
+        lo, hi = s, e  # kept starts in [lo - longest + 1, hi] can overlap (or, by apex, be close to) this one
+        if by_apex:
+            lo, hi = min(s, a_list[idx] - apex_gap), max(e, a_list[idx] + apex_gap)
         ok = True
-        for b in range((s - longest + 1) // longest, e // longest + 1):  # kept starts in [s - longest + 1, e]
+        for b in range((lo - longest + 1) // longest, hi // longest + 1):
             for k in buckets.get(b, ()):
                 inter = min(e, e_list[k]) - max(s, s_list[k]) + 1
                 if inter > 0 and inter / ((e - s + 1) + (e_list[k] - s_list[k] + 1) - inter) > iou_threshold:
+                    ok = False
+                    break
+                if by_apex and abs(a_list[idx] - a_list[k]) <= apex_gap:
                     ok = False
                     break
             if not ok:

@@ -29,6 +29,10 @@ class DataConfig:
     apex_sigma_ratio: float = 0.25  # width of the apex bump, fraction of the expression length
     sigma_min_s: float = 0.05  # minimum width of every bump, seconds
     jitter: bool = True  # random window offset each epoch (else a fixed tiling)
+    sampling: str = "windows"  # what one training example is: windows (sliding windows around expressions +
+    # neutral ones) | videos (every training video whole once per epoch, zero-padded to one length and masked
+    # in the loss, as PESFormer trains; a video longer than video_cap_s gives a random crop of that length)
+    video_cap_s: float = 0.0  # videos sampling: length cap, seconds (0 = the longest training video)
 
 
 @dataclass
@@ -44,8 +48,10 @@ class OptimConfig:
     warmup_epochs: float = 1.0  # linear warm-up length, in epochs
     grad_clip: float = 1.0  # max gradient norm (0 = off)
     ema_decay: float = 0.99  # exponential moving average of the weights per step, used for selection (0 = off)
-    loss: str = "focal"  # spotting loss (registry in causalex.train.losses): focal | bce
+    loss: str = "focal"  # spotting loss (registry in causalex.train.losses): focal | bce | boundary (focal with
+    # extra weight on the onset/offset channels near true boundaries, MELDAE-style)
     focal_gamma: float = 2.0  # focusing exponent of the focal loss
+    boundary_weight: float = 2.0  # boundary loss: errors at a true onset/offset cost up to 1 + this times more
     label_smoothing: float = 0.05  # targets t -> t (1 - eps) + eps / 2; emotion CE smoothing too
     micro_weight: float = 2.0  # loss weight of the micro channels (micro-expressions are rarer)
     emotion_weight: float = 0.2  # weight of the emotion cross-entropy (frames inside labelled expressions)
@@ -135,6 +141,7 @@ VALUE_RANGES = {  # (section, field) -> (predicate, words): values every run nee
     ("optim", "grad_clip"): _between(0, math.inf, open_high=True),
     ("optim", "ema_decay"): _between(0, 1, open_high=True),
     ("optim", "focal_gamma"): _between(0, math.inf, open_high=True),
+    ("optim", "boundary_weight"): _between(0, math.inf, open_high=True),
     ("optim", "label_smoothing"): _between(0, 1, open_high=True),
     ("optim", "micro_weight"): _between(0, math.inf, open_high=True),
     ("optim", "emotion_weight"): _between(0, math.inf, open_high=True),
@@ -147,7 +154,9 @@ VALUE_RANGES = {  # (section, field) -> (predicate, words): values every run nee
     ("data", "sigma_ratio"): _between(0, math.inf, open_low=True, open_high=True),
     ("data", "apex_sigma_ratio"): _between(0, math.inf, open_low=True, open_high=True),
     ("data", "sigma_min_s"): _between(0, math.inf, open_low=True, open_high=True),
+    ("data", "video_cap_s"): _between(0, math.inf, open_high=True),
 }
+SAMPLING_MODES = ("windows", "videos")  # DataConfig.sampling
 
 
 def check_value_ranges(config: "ExperimentConfig") -> None:
@@ -156,6 +165,12 @@ def check_value_ranges(config: "ExperimentConfig") -> None:
         value = getattr(getattr(config, section), name)
         if not ok(float(value)):
             raise ValueError(f"{type(getattr(config, section)).__name__}.{name} must be {words}, got {value!r}")
+    if config.data.sampling not in SAMPLING_MODES:
+        raise ValueError(f"unknown DataConfig.sampling {config.data.sampling!r}; valid: {', '.join(SAMPLING_MODES)}")
+    from causalex.train.losses import loss_names  # torch: imported when a config is checked
+
+    if config.optim.loss not in loss_names():
+        raise ValueError(f"unknown OptimConfig.loss {config.optim.loss!r}; valid: {', '.join(loss_names())}")
     if 2 * config.data.context_s >= config.data.window_s:
         raise ValueError(f"DataConfig.context_s ({config.data.context_s:g} s) must be under half of window_s "
                          f"({config.data.window_s:g} s): the window needs frames that carry a loss")

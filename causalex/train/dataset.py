@@ -2,7 +2,9 @@
 
 Features are computed once per video (`prepare_video`); each epoch draws windows anew
 (`WindowSampler`): every window whose loss region holds an expression is used, expression-free
-("neutral") windows are sampled at ``neutral_fraction`` rather than discarded.
+("neutral") windows are sampled at ``neutral_fraction`` rather than discarded. With
+``DataConfig.sampling = "videos"`` every training video is one example instead (`VideoSampler`,
+PESFormer's whole-video training); `make_sampler` picks by the config.
 """
 
 from __future__ import annotations
@@ -145,7 +147,21 @@ class WindowBatch:
                                                                        self.loss_mask)))
 
 
-class WindowSampler:
+class ExampleSampler:
+    """What `causalex.train.loop.train_model` needs of a sampler: ``epoch()`` (the examples ``(video index,
+    start frame)`` of one epoch), ``collate(examples)`` and ``batches(batch_size)``."""
+
+    def epoch(self) -> list[tuple[int, int]]:  # pragma: no cover - interface
+        """Examples of one epoch, shuffled."""
+        raise NotImplementedError
+
+    def batches(self, batch_size: int) -> list[list[tuple[int, int]]]:
+        """One epoch's examples split into batches."""
+        examples = self.epoch()
+        return [examples[i:i + batch_size] for i in range(0, len(examples), batch_size)]
+
+
+class WindowSampler(ExampleSampler):
     """Draws the training windows of an epoch and collates them into batches.
 
     Windows are ``window_s`` long; the loss covers their core (the window minus ``context_s`` at each
@@ -232,7 +248,71 @@ class WindowSampler:
         return WindowBatch(torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(spots)),
                            torch.from_numpy(np.stack(emos)), torch.from_numpy(np.stack(masks)))
 
-    def batches(self, batch_size: int) -> list[list[tuple[int, int]]]:
-        """One epoch's windows split into batches."""
-        windows = self.epoch()
-        return [windows[i:i + batch_size] for i in range(0, len(windows), batch_size)]
+
+class VideoSampler(ExampleSampler):
+    """Every training video whole, once per epoch (PESFormer's training on whole padded videos).
+
+    Each example is ``length`` frames: the longest training video, or ``video_cap_s`` when that is set and
+    shorter. A shorter video is zero-padded at its end; a longer one gives a crop of ``length`` frames,
+    drawn anew each epoch (centred without ``jitter``). The loss covers the video's own tracked frames only
+    (padding is masked), with no context margin: the whole video is scored, as at inference.
+
+    Args:
+        videos: labelled prepared videos.
+        data: ``video_cap_s`` and ``jitter``.
+        rng: random generator (seeded by the caller).
+    """
+
+    def __init__(self, videos: list[PreparedVideo], data: DataConfig, rng: np.random.Generator) -> None:
+        if not videos:
+            raise ValueError("no training videos")
+        self.videos = videos
+        self.data = data
+        self.rng = rng
+        longest = max(v.n_frames for v in videos)
+        cap = int(round(data.video_cap_s * videos[0].fps)) if data.video_cap_s > 0 else longest
+        self.length = max(1, min(cap, longest))
+
+    def epoch(self) -> list[tuple[int, int]]:
+        """One ``(video index, crop start)`` per video, shuffled."""
+        chosen = []
+        for vi, v in enumerate(self.videos):
+            spare = v.n_frames - self.length
+            start = 0 if spare <= 0 else (int(self.rng.integers(0, spare + 1)) if self.data.jitter else spare // 2)
+            chosen.append((vi, start))
+        order = self.rng.permutation(len(chosen))
+        return [chosen[i] for i in order]
+
+    def collate(self, examples: list[tuple[int, int]]) -> WindowBatch:
+        """Stack the (cropped) videos, zero-padded to ``length`` frames; the loss mask covers real, tracked frames.
+
+        Shapes:
+            returns x ``[B, L, K, F]``, spot ``[B, L, 8]``, emotion ``[B, L]``, loss_mask ``[B, L]``.
+        """
+        first = self.videos[examples[0][0]]
+        n = len(examples)
+        x = np.zeros((n, self.length, *first.features.shape[1:]), first.features.dtype)
+        spot = np.zeros((n, self.length, first.spot_targets.shape[1]), first.spot_targets.dtype)
+        emotion = np.full((n, self.length), -1, np.int64)
+        mask = np.zeros((n, self.length), bool)
+        for b, (vi, s) in enumerate(examples):
+            v = self.videos[vi]
+            e = min(v.n_frames, s + self.length)
+            x[b, :e - s] = v.features[s:e]
+            spot[b, :e - s] = v.spot_targets[s:e]
+            emotion[b, :e - s] = v.emotion_targets[s:e]
+            mask[b, :e - s] = v.valid[s:e]
+        return WindowBatch(torch.from_numpy(x), torch.from_numpy(spot), torch.from_numpy(emotion),
+                           torch.from_numpy(mask))
+
+
+def make_sampler(videos: list[PreparedVideo], data: DataConfig, rng: np.random.Generator) -> ExampleSampler:
+    """The training sampler of ``data.sampling``: `WindowSampler` (``windows``) or `VideoSampler` (``videos``).
+
+    Raises:
+        ValueError: unknown sampling (lists the valid ones) or no videos.
+    """
+    samplers = {"windows": WindowSampler, "videos": VideoSampler}
+    if data.sampling not in samplers:
+        raise ValueError(f"unknown DataConfig.sampling {data.sampling!r}; valid: {', '.join(samplers)}")
+    return samplers[data.sampling](videos, data, rng)

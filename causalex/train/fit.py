@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from causalex.spot.decoding import DecodeConfig
+from causalex.spot.decoding import DecodeConfig, record_durations
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo
 from causalex.train.loop import TrainResult, train_model
@@ -28,7 +28,8 @@ class FittedModel:
 
     Attributes:
         result: weights of the selected epoch, the epoch, validation F1 and history.
-        decode: decoding settings: durations fitted on the training labels, thresholds from validation.
+        decode: decoding settings: durations fitted on the training labels (bounds, and the mean and median
+            that the peak decoders' k_p comes from), thresholds from validation.
     """
 
     result: TrainResult
@@ -62,8 +63,8 @@ def fit_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVideo]
     The threshold choice's rate fallback uses the label rate of ``train_videos`` only.
     """
     seen = train_videos + val_videos if durations_from is None else durations_from
-    decode = fit_durations([iv for v in seen for iv in v.labels], {v.video: v.source_fps for v in seen},
-                           config.decode)
+    seen_labels, fps_of = [iv for v in seen for iv in v.labels], {v.video: v.source_fps for v in seen}
+    decode = record_durations(fit_durations(seen_labels, fps_of, config.decode), seen_labels, fps_of)
     result = train_model(train_videos, val_videos, adjacency, node_names, config, decode, device, seed,
                          on_epoch=on_epoch, state_path=state_path, node_mask=node_mask,
                          rates=label_rates(train_videos), stop_epoch=stop_epoch)

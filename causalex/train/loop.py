@@ -26,7 +26,7 @@ from causalex.model.network import SpottingNet, build_model
 from causalex.model.outputs import SPOT_CHANNELS
 from causalex.spot.decoding import DecodeConfig
 from causalex.train.config import ExperimentConfig, auto_batch_size
-from causalex.train.dataset import PreparedVideo, WindowSampler
+from causalex.train.dataset import PreparedVideo, make_sampler
 from causalex.train.losses import emotion_loss, make_loss
 from causalex.spot.scoring import decode_prepared
 from causalex.train.selection import (SOURCE_CONFIGURED, ThresholdChoice, ValidationEvidence, choose_thresholds,
@@ -174,9 +174,10 @@ def train_model(train_videos: list[PreparedVideo], val_videos: list[PreparedVide
     seed_everything(seed)
     model = build_model(config.model, adjacency, node_mask).to(device)
     rng = np.random.default_rng(seed)
-    sampler = WindowSampler(train_videos, config.data, rng)
+    sampler = make_sampler(train_videos, config.data, rng)
     optimizer = torch.optim.AdamW(model.parameters(), lr=opt_cfg.lr, weight_decay=opt_cfg.weight_decay)
-    spot_loss = make_loss(opt_cfg.loss, gamma=opt_cfg.focal_gamma, label_smoothing=opt_cfg.label_smoothing)
+    spot_loss = make_loss(opt_cfg.loss, gamma=opt_cfg.focal_gamma, label_smoothing=opt_cfg.label_smoothing,
+                          boundary_weight=opt_cfg.boundary_weight)
     weights = _channel_weights(opt_cfg.micro_weight, device)
     use_amp = opt_cfg.amp and device.type == "cuda"
     amp_dtype = autocast_dtype()

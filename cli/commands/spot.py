@@ -66,6 +66,24 @@ def _check_replaceable(output: Path) -> None:
                                       "another output path")
 
 
+def _override_decoder(spotter, name: str) -> None:
+    """Decode with ``name`` instead of the checkpoint's decoder (a bad name is an input error listing the valid ones)."""
+    from dataclasses import replace
+
+    from causalex.errors import InputError
+    from causalex.spot.decoders import check_decoder_name
+
+    try:
+        check_decoder_name(name)
+    except ValueError as exc:
+        raise InputError(f"--decoder: {exc}") from None
+    trained = spotter.bundle.decode.decoder
+    if name != trained:
+        err_console.print(f"[bold yellow]note:[/] decoding with {name}; the model's score thresholds were chosen "
+                          f"on validation for its {trained} decoder", highlight=False)
+    spotter.bundle.decode = replace(spotter.bundle.decode, decoder=name)
+
+
 @handle_errors
 def spot(
     paths: list[Path] = typer.Argument(..., metavar="MODEL INPUT...",
@@ -81,6 +99,11 @@ def spot(
     threads: int = typer.Option(1, "--threads", min=0, help=THREADS_HELP),
     skip_short: bool = typer.Option(False, "--skip-short", help="Leave out (with a warning) inputs shorter than "
                                                                 "the model's window instead of refusing the batch."),
+    decoder: Optional[str] = typer.Option(None, "--decoder", metavar="<search|me-tst|boostingvrme>",
+                                          help="Interval decoder instead of the model's own (recorded in its "
+                                               "checkpoint): search (causalex), me-tst (peak +- k_p) or "
+                                               "boostingvrme (scalable interval selection). The model's score "
+                                               "thresholds were chosen on validation for its own decoder."),
     allow_scale_mismatch: bool = typer.Option(False, "--allow-scale-mismatch",
                                               help="Spot inputs whose scale (e.g. flow's percent_iod) differs from "
                                                    "the training series' (e.g. OpenFace intensity_0_5), with a "
@@ -124,7 +147,11 @@ def spot(
         spotter = make_spotter("model", model=model_path, device=torch_device,
                                allow_scale_mismatch=allow_scale_mismatch)
         info(f"loaded {model_path}: {spotter.describe()}")
+        if decoder is not None:
+            _override_decoder(spotter, decoder)
     else:
+        if decoder is not None:
+            raise InputError("--decoder applies to a trained model; --method threshold has no decoder")
         inputs = paths
         spotter = make_spotter("threshold")  # (untrained: no training scale to check)
         err_console.print("[bold yellow]note:[/] --method threshold runs an UNTRAINED threshold spotter "
