@@ -227,8 +227,23 @@ def node_kind_of(names: list[str]) -> str:
     return "roi" if regions else "au"
 
 
-def _kind_words(kind: str) -> str:
-    return "AU features" if kind == "au" else f"region features ({kind})" if ":" in kind else "region features"
+def nodes_kind(names: list[str], recorded: str | None = None) -> str:
+    """``au``, ``roi:<layout>`` (the layout whose nodes include ``names``, or ``recorded`` when it names one),
+    or ``roi`` for region nodes of no known layout."""
+    if node_kind_of(names) == "au":
+        return "au"
+    if recorded and recorded.startswith("roi:"):
+        return recorded
+    from causalex.extract.roi_layouts import layout_of_nodes  # (light: no cv2 / dlib)
+
+    layout = layout_of_nodes(names)
+    return f"roi:{layout}" if layout else "roi"
+
+
+def describe_nodes(names: list[str], recorded: str | None = None) -> str:
+    """``AU features`` or ``region features (roi:<layout>)`` for node names (see `nodes_kind`)."""
+    kind = nodes_kind(names, recorded)
+    return "AU features" if kind == "au" else f"region features ({kind})"
 
 
 def node_kind_problem(series_names: list[str], model_names: list[str], series_kind: str | None = None) -> str | None:
@@ -241,26 +256,15 @@ def node_kind_problem(series_names: list[str], model_names: list[str], series_ki
         series_kind: the series' recorded kind (`AUSeries.node_kind`), for the message.
     """
     have, want = node_kind_of(series_names), node_kind_of(model_names)
-    if have == want == "au":
+    if have == want == "au" or (have == want and set(model_names) <= set(series_names)):
         return None
-    if have == want and set(model_names) <= set(series_names):
-        return None
-    from causalex.extract.roi_layouts import layout_of_nodes  # (light: no cv2 / dlib)
-
-    def kind(names: list[str], base: str, recorded: str | None = None) -> str:
-        if base == "au":
-            return "au"
-        layout = layout_of_nodes(names)
-        return recorded if recorded and ":" in recorded else f"roi:{layout}" if layout else "roi"
-
-    have_kind, want_kind = kind(series_names, have, series_kind), kind(model_names, want)
+    have_words, want_words = describe_nodes(series_names, series_kind), describe_nodes(model_names)
     if have == want:
         missing = [n for n in model_names if n not in series_names]
-        return (f"{_kind_words(have_kind)} lack the model's region(s) {', '.join(missing[:6])}"
-                f"{' ...' if len(missing) > 6 else ''} (the model was trained on {_kind_words(want_kind)}): "
-                "extract with the model's --roi-layout and --roi-value")
-    return (f"{_kind_words(have_kind)} given to a model trained on {_kind_words(want_kind)}: extract the videos "
-            f"with --features {'au' if want == 'au' else 'roi'}, or use a model trained on {_kind_words(have_kind)}")
+        return (f"{have_words} lack the model's region(s) {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''} "
+                f"(it was trained on {want_words}): extract with the model's --roi-layout and --roi-value")
+    return (f"{have_words} given to a model trained on {want_words}: extract the videos with --features "
+            f"{'au' if want == 'au' else 'roi'}, or use a model trained on {have_words}")
 
 
 def describe_scale(scale: str) -> str:

@@ -20,7 +20,7 @@ from causalex.labels import Interval, read_labels_file
 from causalex.readers import collect_series_files, load_series_inputs, sniff_csv_kind, with_label_subjects
 from causalex.readers.openface import AU_INTENSITY_COLUMN
 from causalex.readers.pyfeat import PYFEAT_AU_COLUMN
-from causalex.series import SERIES_SUFFIX, AUSeries
+from causalex.series import SERIES_SUFFIX, AUSeries, describe_nodes, node_kind_of, nodes_kind
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +175,20 @@ def check_labels_match(series: list[AUSeries], labels: list[Interval], labels_pa
                                            f"of video {iv.video!r}", row)
 
 
+def check_feature_kinds(train_aus: list[str], test_aus: list[str], train_name: str, test_name: str) -> str:
+    """The node kind both corpora share (``au`` or ``roi``, `causalex.series.node_kind_of`).
+
+    Raises:
+        InputError: one corpus holds AU features and the other region features (or another region layout).
+    """
+    kind = node_kind_of(train_aus)
+    if nodes_kind(test_aus) != nodes_kind(train_aus):
+        raise input_error(test_name, f"holds {describe_nodes(test_aus)} but {train_name} holds "
+                                     f"{describe_nodes(train_aus)}: a model trained on one reads nothing in the "
+                                     "other; extract both corpora with the same --features (and --roi-layout)")
+    return kind
+
+
 def agree_au_names(train_aus: list[str], test_aus: list[str], train_name: str, test_name: str
                    ) -> tuple[list[str], str]:
     """The AU set of a study: the intersection of both corpora (train order), and a note saying so.
@@ -183,8 +197,9 @@ def agree_au_names(train_aus: list[str], test_aus: list[str], train_name: str, t
         (AU names, a one-line note: empty when both corpora have the same AUs).
 
     Raises:
-        InputError: fewer than two AUs in common.
+        InputError: AU features in one corpus and region features in the other; fewer than two AUs in common.
     """
+    check_feature_kinds(train_aus, test_aus, train_name, test_name)
     shared = [a for a in train_aus if a in set(test_aus)]
     if len(shared) < 2:
         raise input_error(test_name, f"shares {len(shared)} AU(s) with {train_name} "

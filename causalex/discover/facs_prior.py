@@ -23,6 +23,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from causalex.discover.background import BackgroundKnowledge
+from causalex.errors import InputError
 from causalex.graph import AUGraph, GraphEdge
 
 # The OpenFace 2.x intensity AUs (K = 17) used across causalex.
@@ -64,6 +65,7 @@ def facs_pairs(au_names: list[str] | None = None) -> dict[tuple[str, str], list[
         ``{(a, b): [reasons]}`` with ``a`` before ``b`` in ``au_names``.
     """
     names = list(au_names or DEFAULT_AU_NAMES)
+    check_au_nodes(names)
     order = {n: i for i, n in enumerate(names)}
     out: dict[tuple[str, str], list[str]] = {}
 
@@ -77,6 +79,21 @@ def facs_pairs(au_names: list[str] | None = None) -> dict[tuple[str, str], list[
     for region, (aus, _muscles) in ANATOMICAL_REGIONS.items():
         add(aus, f"anatomy: {region}")
     return dict(sorted(out.items(), key=lambda kv: (order[kv[0][0]], order[kv[0][1]])))
+
+
+def check_au_nodes(names: list[str]) -> None:
+    """Refuse region nodes: the FACS prior links action units, it says nothing about facial regions.
+
+    Raises:
+        InputError: a node that is not an AU name.
+    """
+    from causalex.series import AU_NAME_RE
+
+    regions = [n for n in names if not AU_NAME_RE.match(n)]
+    if regions:
+        raise InputError(f"the FACS prior links action units, but these nodes are facial regions "
+                         f"({', '.join(regions[:4])}{' ...' if len(regions) > 4 else ''}): use the graph "
+                         "causal, cooccurrence, full or none, and background none")
 
 
 def facs_prior_graph(au_names: list[str] | None = None, name: str = "facs") -> AUGraph:

@@ -21,7 +21,7 @@ from causalex.graph import linked_pairs
 from causalex.labels import Interval
 from causalex.metrics.volume import count_types, log_volume_warnings, volume_warnings
 from causalex.model.outputs import SPOT_CHANNELS
-from causalex.series import UNKNOWN_SCALE, AUSeries, describe_scale, scale_problem
+from causalex.series import UNKNOWN_SCALE, AUSeries, describe_scale, node_kind_problem, scale_problem
 from causalex.spot.scoring import decode_scores, score_prepared
 from causalex.spot.threshold import ThresholdConfig, ThresholdSpotter
 from causalex.train.dataset import prepare_video, series_origin
@@ -177,11 +177,15 @@ class ModelSpotter:
 
     def check_scale(self, series: AUSeries) -> None:
         """Refuse (or, with ``allow_scale_mismatch``, warn about) a series on another scale than the training
-        series'; log when the series' scale is unknown and the model's known.
+        series'; log when the series' scale is unknown and the model's known. Region features given to a
+        model trained on AU features (or the reverse, or another region layout) are always refused.
 
         Raises:
-            InputError: the scales differ (one line naming the series file, its scale and the model's).
+            InputError: the feature kinds or the scales differ (one line naming the series file and both).
         """
+        kind = node_kind_problem(series.au_names, self.bundle.au_names, series.node_kind)
+        if kind:  # AU vs region features: never overridable (the nodes are different things)
+            raise input_error(series_origin(series), kind)
         problem = scale_problem(series, self.bundle.scale)
         if problem and not self.allow_scale_mismatch:
             raise input_error(series_origin(series), f"{problem}; spot series from the extractor the model was "

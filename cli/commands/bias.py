@@ -157,7 +157,8 @@ def register(app: typer.Typer) -> None:
         """
         from causalex.bias import CorpusSource, StudyConfig, check_report_folder, run_bias_study, write_report
         from causalex.bias.backend import ModelBackend, load_experiment_config
-        from causalex.errors import input_error
+        from causalex.bias.corpus import check_feature_kinds
+        from causalex.errors import InputError, input_error
 
         variants = _parse_graphs(graphs)
         check_report_folder(output)
@@ -178,6 +179,13 @@ def register(app: typer.Typer) -> None:
                    CorpusSource(test.name or str(test), str(test), str(test_labels), fps))
         if sources[0].name == sources[1].name:
             sources[0].name, sources[1].name = f"A:{sources[0].name}", f"B:{sources[1].name}"
+        if check_feature_kinds(sources[0].peek(), sources[1].peek(), sources[0].name, sources[1].name) != "au" \
+                and "facs" in variants:  # (headers only) the FACS prior links AUs, not facial regions
+            if graphs != DEFAULT_GRAPHS:
+                raise InputError("--graphs facs: the FACS prior links action units, and these series hold region "
+                                 "features; choose among causal, cooccurrence, full, none")
+            study_cfg.variants = tuple(v for v in variants if v != "facs")
+            info("region features: the facs variant (an AU prior) is left out of the default --graphs")
         t0 = time.perf_counter()
         with progress() as bar:
             task = bar.add_task("starting", total=None)
