@@ -50,7 +50,8 @@ def _summary(out: Path) -> dict:
 
 def test_cli_prints_the_f1_table_and_the_edges(demo_run):
     out, res, _ = demo_run
-    for text in ("MEGC spotting F1", "causal graph of corpus A", "bias comparison", "threshold baseline",
+    for text in ("MEGC spotting F1", "MEGC questions on corpus B", "causal graph of corpus A", "bias comparison",
+                 "threshold baseline",
                  "model (LOSO, out of fold)", "summary.md"):
         assert text in res.stdout, text
     summary = _summary(out)
@@ -59,6 +60,20 @@ def test_cli_prints_the_f1_table_and_the_edges(demo_run):
     assert summary["bias"]["in_domain_protocol"] == "3 folds by subject"  # not the model's LOSO: said so
     assert "in-domain by 3 folds by subject" in " ".join(res.stdout.split())
     assert "bias study's own 3 folds by subject" in (out / "report" / "summary.md").read_text(encoding="utf-8")
+
+
+def test_megc_questions_of_corpus_b_are_answered_and_scored_as_megc_score_does(demo_run):
+    from causalex.megc import read_answers, read_questions, score_answers
+
+    out, _, _ = demo_run
+    questions = read_questions(out / "corpus_b" / "questions.jsonl")
+    answers = read_answers(out / "megc" / "answers.jsonl")
+    assert questions and set(answers) == {q.qid for q in questions}
+    scores = json.loads((out / "megc" / "scores.json").read_text(encoding="utf-8"))
+    assert scores == json.loads(json.dumps(score_answers(questions, answers)))
+    megc = _summary(out)["megc"]
+    assert megc["questions"] == len(questions) and megc["kinds"] == scores["kinds"]
+    assert "## MEGC questions on corpus B" in (out / "report" / "summary.md").read_text(encoding="utf-8")
 
 
 def test_reading_quotes_the_scores_of_this_run(demo_run):

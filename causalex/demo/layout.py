@@ -82,10 +82,15 @@ class DemoLayout:
         """The bias study's own report folder."""
         return self.report / "bias"
 
+    @property
+    def megc(self) -> Path:
+        """MEGC answers to corpus B's ME-VQA / ME-LVQA questions and their scores."""
+        return self.root / "megc"
+
     def owned(self) -> list[Path]:
         """Every top-level entry a demo run writes (removed before a rerun)."""
         return [self.marker, self.corpus("a"), self.corpus("b"), self.graphs, self.model, self.predictions,
-                self.without_bias_aus, self.baseline, self.report]
+                self.without_bias_aus, self.baseline, self.megc, self.report]
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the output folder, with forward slashes (for summary.json)."""

@@ -24,7 +24,7 @@ from causalex.series import SERIES_SUFFIX, AUSeries
 
 log = logging.getLogger(__name__)
 
-STAGES = ("simulate", "discover", "train", "spot", "exclude", "evaluate", "bias", "report")
+STAGES = ("simulate", "discover", "train", "spot", "exclude", "evaluate", "megc", "bias", "report")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class DemoState:
     predictions_b: list[Interval] = field(default_factory=list)
     scores: list[dict[str, Any]] = field(default_factory=list)
     bias_doc: dict[str, Any] = field(default_factory=dict)
+    megc: dict[str, Any] = field(default_factory=dict)  # scores of the answers to corpus B's MEGC questions
     summary: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -90,6 +91,7 @@ class _Reporter:
 
 def _simulate(state: DemoState, report: _Reporter) -> None:
     from causalex.simulate import generate_corpus, write_corpus
+    from causalex.simulate.questions import write_corpus_questions
 
     cfg, layout = state.settings, state.layout
     b_preset, b_overrides = corpus_b_recipe(cfg)
@@ -99,6 +101,8 @@ def _simulate(state: DemoState, report: _Reporter) -> None:
                                  on_video=lambda done, total, n=name, i=i: report(i * total + done, 2 * total,
                                                                                    f"simulating corpus {n.upper()}"))
         write_corpus(corpus, layout.corpus(name))
+        if name == "b":  # ME-VQA / ME-LVQA questions with true answers, answered in the megc stage
+            write_corpus_questions(corpus, seed, layout.corpus(name) / "questions.jsonl")
         for s in corpus.series:
             s.save(layout.series(name) / f"{s.video}{SERIES_SUFFIX}")
         state.corpora[name] = {**corpus.summary, "shape_preset": cfg.preset, "bias_preset": bias_name(preset)}
@@ -234,6 +238,23 @@ def _evaluate(state: DemoState, report: _Reporter) -> None:
         report(i + 1, len(SCORED), f"scored {rel}")
 
 
+def _megc(state: DemoState, report: _Reporter) -> None:
+    """Answer corpus B's MEGC questions from the model's predictions and B's AU series, and score them."""
+    from causalex.megc import answer_questions, build_evidence, read_answers, read_questions, score_answers, write_answers
+
+    layout = state.layout
+    path = layout.corpus("b") / "questions.jsonl"
+    questions = read_questions(path)
+    answers = answer_questions(questions, build_evidence(state.predictions_b, state.series["b"]), source=str(path))
+    write_answers(layout.megc / "answers.jsonl", answers)
+    report(1, 2, f"answered {len(answers)} questions")
+    scores = score_answers(questions, read_answers(layout.megc / "answers.jsonl"))  # the file as written
+    write_text_atomic(layout.megc / "scores.json", json.dumps(scores, indent=2) + "\n")
+    state.megc = {"questions_file": layout.relative(path), "answers": layout.relative(layout.megc / "answers.jsonl"),
+                  **{k: scores[k] for k in ("questions", "bleu", "rouge1_f", "classes", "kinds")}}
+    report(2, 2, "answers scored")
+
+
 def _bias(state: DemoState, report: _Reporter) -> None:
     from causalex.bias import CorpusSource, StudyConfig, run_bias_study, write_report
     from causalex.bias.backend import ModelBackend
@@ -282,7 +303,7 @@ def _report(state: DemoState, report: _Reporter) -> None:
 
 
 _STAGE_FUNCS = {"simulate": _simulate, "discover": _discover, "train": _train, "spot": _spot,
-                "exclude": _exclude, "evaluate": _evaluate, "bias": _bias, "report": _report}
+                "exclude": _exclude, "evaluate": _evaluate, "megc": _megc, "bias": _bias, "report": _report}
 
 
 def run_demo(output, settings: DemoSettings | None = None, on_progress: ProgressCallback | None = None

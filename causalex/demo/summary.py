@@ -85,6 +85,7 @@ def build_summary(state: Any, plots: dict[str, Any]) -> dict[str, Any]:
                  "reliance": bias["reliance"], "graph_diff": (bias.get("graph_diff") or {}).get("counts"),
                  "in_domain_protocol": _protocol_words(bias["settings"].get("folds", 0)),
                  "causal_selection": bias["settings"].get("causal_selection")},
+        "megc": state.megc,
         "plots": plots,
     }
 
@@ -139,6 +140,7 @@ def summary_markdown(doc: dict[str, Any]) -> str:
         cell = rows["overall"]
         lines.append(f"| {variant} | {_f(cell['in_domain']['mean'])} | {_f(cell['cross_domain']['mean'])} | "
                      f"{_f(cell['drop']['mean'])} |")
+    lines += _megc_markdown(doc.get("megc"))
     lines += ["", f"![bias]({doc['plots']['bias'].split('/', 1)[1]})", "", "## Timelines of corpus B", "",
               "AU intensities, ground truth (filled) and predictions (outlined) of the model trained on A, and its "
               "per-frame score.", ""]
@@ -148,6 +150,21 @@ def summary_markdown(doc: dict[str, Any]) -> str:
         lines += ["", "## Time", "", ", ".join(f"{k} {v:.1f} s" for k, v in secs.items() if k != "total")
                   + f"; total {secs.get('total', 0.0):.1f} s."]
     return "\n".join(lines) + "\n"
+
+
+def _megc_markdown(megc: dict[str, Any] | None) -> list[str]:
+    """The MEGC section: corpus B's questions answered from the model's predictions, as the challenge scores."""
+    if not megc:
+        return []
+    lines = ["", "## MEGC questions on corpus B", "",
+             f"{megc['questions']} ME-VQA / ME-LVQA questions (`{megc['questions_file']}`) "
+             f"answered from the model's predictions and B's AU series (`{megc['answers']}`): BLEU "
+             f"{_f(megc['bleu'] or 0.0)}, ROUGE-1 F {_f(megc['rouge1_f'] or 0.0)}.", "",
+             "| question kind | n | exact answers |", "|---|---|---|"]
+    lines += [f"| {kind} | {k['n']} | {_f(k['exact'])} |" for kind, k in megc["kinds"].items()]
+    lines += [f"| {kind} class: UF1 / UAR | {c['n']} | {_f(c['uf1'])} / {_f(c['uar'])} |"
+              for kind, c in megc["classes"].items()]
+    return lines
 
 
 __all__ = ["build_summary", "edge_rows", "summary_markdown", "truth_of"]

@@ -148,6 +148,12 @@ def register(app: typer.Typer) -> None:
             console.print(edges_table(summary))
             console.print(bias_table(summary))
             console.print(reading(summary))
+            megc = summary.get("megc") or {}
+            if megc:
+                coarse = megc["classes"].get("coarse", {})
+                console.print(f"MEGC questions on corpus B: {megc['questions']} answered from the predictions "
+                              f"({megc['answers']}); coarse class UF1 {coarse.get('uf1', 0.0):.3f}, BLEU "
+                              f"{megc['bleu'] or 0.0:.3f}, ROUGE-1 F {megc['rouge1_f'] or 0.0:.3f}", highlight=False)
         n_plots = len(summary["plots"]["timelines"]) + 2
         info(f"wrote {output}/ ({n_plots} plots and summary.md in {output / 'report'}) in "
              f"{time.perf_counter() - start:.0f} s")
