@@ -200,7 +200,10 @@ def plot_graph(graph: AUGraph, path: str | os.PathLike | None = None, *, title: 
                  ha="center", fontsize=8, color="#b22222")
     kept = sum(e.kept for e in edges)
     hidden = f" ({unstable} below stability {threshold:.2f} not drawn)" if unstable and not show_unstable else ""
-    fig.suptitle(title or f"AU graph {graph.name or ''}: {kept} kept / {len(edges) - kept} dropped edges{hidden}",
+    heading = f"AU graph {graph.name or ''}: {kept} kept / {len(edges) - kept} dropped edges{hidden}"
+    if (graph.provenance or {}).get("policy") == "selection-only":  # edges shown for reading, none used
+        heading = f"AU graph {graph.name or ''}: {len(edges)} edges found (the model uses its AU selection only){hidden}"
+    fig.suptitle(title or heading,
                  fontsize=12, y=0.975)
     fig.text(0.5, 0.925, _subtitle(graph), ha="center", fontsize=8, color="#444444", wrap=True)
     families = [f for f in KIND_STYLE if any(kind_family(e) == f for e in edges)]
