@@ -167,3 +167,10 @@ def test_the_facs_prior_refuses_region_nodes():
                                              "regions \\(brow_l, brow_r, mouth, nose_wing_l ...\\)"):
             build(names)
     assert facs_prior_graph(["AU01", "AU02"]).adjacency.sum() == 2  # AU nodes: unchanged
+
+
+def test_the_cli_offers_every_layout_and_the_default():
+    from causalex.extract.roi_layouts import DEFAULT_LAYOUT
+    from causalex_cli.commands.extract import RoiLayout
+
+    assert [m.value for m in RoiLayout] == list(LAYOUTS) and list(RoiLayout)[0].value == DEFAULT_LAYOUT

@@ -130,3 +130,13 @@ def test_bias_refuses_an_au_corpus_against_a_region_corpus(extracted, tmp_path):
     facs = _invoke("bias", "--train", roi, "--train-labels", roi / "labels.csv", "--test", roi, "--test-labels",
                    roi / "labels.csv", "--graphs", "facs,none", "-o", tmp_path / "report")
     assert facs.exit_code == 2 and "the FACS prior links action units" in _error_lines(facs.output)[0]
+
+
+def test_extract_refuses_region_options_that_do_not_fit(tmp_path):
+    for args, message in ((("--features", "roi", "--backend", "pyfeat"),
+                           "error: --features roi measures optical flow with the flow backend; --backend pyfeat gives "
+                           "AU values only"),
+                          (("--roi-value", "xy"), "error: --roi-layout and --roi-value need --features roi")):
+        result = _invoke("extract", CLIP, "-o", tmp_path / "out", *args)
+        assert result.exit_code == 2 and _error_lines(result.output) == [message]
+        assert not (tmp_path / "out").exists()

@@ -36,7 +36,8 @@ class Features(str, enum.Enum):
 
 
 class RoiLayout(str, enum.Enum):
-    """Region layouts of --features roi (causalex.extract.roi_layouts)."""
+    """Region layouts of --features roi (the names of causalex.extract.roi_layouts.LAYOUTS, kept here so that
+    the CLI starts without numpy; a test checks they agree)."""
 
     auwgcn12 = "auwgcn12"
     metst5 = "metst5"
