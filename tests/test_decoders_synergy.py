@@ -25,7 +25,7 @@ def test_votes_over_interior_frames_neutral_from_the_inside_score():
     inside[2:8] = 0.9
     emotions = emotion_track(20, {"positive": (2, 7), "surprise": (12, 17)})
     starts, ends = np.array([2, 12]), np.array([7, 17])
-    # joint: positive 0.9 * 0.7 > neutral 0.1 on 3..6; on 13..16 neutral 0.8 > 0.2 * 0.7
+    # inside >= 0.5 on 3..6: the emotion head's argmax votes; inside 0.2 on 13..16: neutral
     assert vote_emotions(emotions, inside, starts, ends, CLASSES, "drop-neutral") == ["positive", None]
     assert vote_emotions(emotions, inside, starts, ends, CLASSES, "emotion-argmax") == ["positive", "surprise"]
     with pytest.raises(ValueError, match="valid: drop-neutral, emotion-argmax"):
@@ -58,14 +58,15 @@ def test_decode_video_drops_intervals_voted_neutral():
     inside = probs[:, channel_index("micro", "inside")]
     inside[:] = 0.05
     inside[8:13] = [0.3, 0.9, 1.0, 0.9, 0.3]  # a confident expression around 10
-    inside[28:33] = [0.5, 0.55, 0.55, 0.55, 0.5]  # an unsure one around 30: neutral (1 - inside) wins its vote
+    inside[28:33] = [0.4, 0.45, 0.45, 0.45, 0.4]  # an unsure one around 30 (inside < 0.5): voted neutral
     emotions = emotion_track(n, {"negative": (6, 14), "surprise": (26, 34)})
     micro = TypeDecodeConfig(0.1, 0.5, 0.3, threshold=0.0, mean_duration_s=0.5)
-    plain = decode_video(probs, emotions, 10.0, "v", DecodeConfig(micro=micro, decoder="me-tst"), CLASSES)
+    plain = decode_video(probs, emotions, 10.0, "v", DecodeConfig(micro=micro, decoder="me-tst", relative_p=0.3),
+                         CLASSES)
     assert [(iv.apex, iv.emotion) for iv in plain] == [(10, "negative"), (30, "surprise")]
-    dropped = decode_video(probs, emotions, 10.0, "v", DecodeConfig(micro=micro, decoder="me-tst",
+    dropped = decode_video(probs, emotions, 10.0, "v", DecodeConfig(micro=micro, decoder="me-tst", relative_p=0.3,
                                                                     synergy="drop-neutral"), CLASSES)
     assert [(iv.apex, iv.emotion) for iv in dropped] == [(10, "negative")]
-    kept = decode_video(probs, emotions, 10.0, "v", DecodeConfig(micro=micro, decoder="me-tst",
+    kept = decode_video(probs, emotions, 10.0, "v", DecodeConfig(micro=micro, decoder="me-tst", relative_p=0.3,
                                                                  synergy="emotion-argmax"), CLASSES)
     assert [(iv.apex, iv.emotion) for iv in kept] == [(10, "negative"), (30, "surprise")]

@@ -9,9 +9,10 @@ is the most common per-frame argmax over its interior frames, and its two synerg
   neutral class left out); no interval is dropped.
 
 Our emotion head (`causalex.model.outputs`) has no neutral class: it is trained on frames inside labelled
-expressions only. Where the model's classes include one named ``neutral`` it is used as is; otherwise the
-neutral probability of a frame is ``1 - inside`` (the type's inside channel) and emotion ``c`` has
-``inside * p(c)``, a joint distribution over neutral + emotions (our adaptation). Interior frames are
+expressions only. Where the model's classes include one named ``neutral`` it is used as is; otherwise a
+frame votes neutral when its inside probability (the type's inside channel) is below 0.5, and for the
+argmax emotion otherwise (our adaptation: the spotting head decides expression vs neutral, the emotion
+head which emotion). Interior frames are
 ``onset + 1 .. offset - 1`` (the source's slice drops one more frame at the end; intervals under 3
 frames vote with all their frames); ties go to the emotion listed first, neutral last. The cost is
 linear: per-class running counts, then two look-ups per interval.
@@ -39,9 +40,11 @@ def frame_votes(emotion_probs: np.ndarray, inside: np.ndarray, classes: tuple[st
         joint = np.concatenate([probs[:, emotions], probs[:, [n]]], axis=1)  # [T, C] neutral last
         names = [str(classes[i]) for i in emotions]
     else:
-        p_in = np.clip(np.asarray(inside, np.float64), 0.0, 1.0)[:, None]  # [T, 1]
-        joint = np.concatenate([p_in * probs, 1.0 - p_in], axis=1)  # [T, C + 1] neutral last
         names = [str(c) for c in classes]
+        votes = np.argmax(probs, axis=1)
+        if with_neutral:
+            votes = np.where(np.asarray(inside, np.float64) < 0.5, len(names), votes)
+        return votes, names + (["neutral"] if with_neutral else [])
     if not with_neutral:
         joint = joint[:, :-1]
     votes = np.argmax(joint, axis=1)
