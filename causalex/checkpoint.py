@@ -1,6 +1,7 @@
 """Model checkpoints: written atomically, self-describing, checked on load.
 
-A checkpoint (``model.pt``) holds the experiment config, the AU list, the AU graph, the working frame
+A checkpoint (``model.pt``) holds the experiment config (with the named recipe it started from, if any),
+the AU list, the AU graph, the working frame
 rate, the decoding settings chosen on validation, the weights, the library versions and training notes.
 `load_checkpoint` refuses, with one clear line, a file that is not a causalex model, a newer format, a
 different major version of causalex or torch, a graph whose nodes are not the AU list, and weights that
@@ -81,6 +82,11 @@ class ModelBundle:
         """Scale of the AU series the model was trained on (``meta["scale"]``); None in older checkpoints."""
         value = self.meta.get("scale")
         return str(value) if value else None
+
+    @property
+    def recipe(self) -> str | None:
+        """The named recipe (`causalex.train.recipes`) the model was trained from; None for none or older files."""
+        return self.config.recipe or None
 
     def build_model(self, device: str | torch.device = "cpu") -> SpottingNet:
         """The network with its weights, in eval mode on ``device``.

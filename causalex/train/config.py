@@ -188,6 +188,7 @@ class ExperimentConfig:
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)  # folds and selection
     graph: GraphConfig = field(default_factory=GraphConfig)  # per-fold graph discovery
     seed: int = 0  # seeds numpy and torch: equal seeds give equal runs on the same machine
+    recipe: str = ""  # named recipe the run started from (causalex.train.recipes; "" = none): a record only
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON)."""
@@ -200,6 +201,7 @@ class ExperimentConfig:
             "protocol": {**asdict(self.protocol), "test_subjects": list(self.protocol.test_subjects)},
             "graph": asdict(self.graph),
             "seed": self.seed,
+            "recipe": self.recipe,
         }
         return out
 
@@ -212,10 +214,10 @@ class ExperimentConfig:
         """
         sections = {"features": FeatureConfig, "model": ModelConfig, "data": DataConfig, "optim": OptimConfig,
                     "protocol": ProtocolConfig, "graph": GraphConfig}
-        unknown = [k for k in data if k not in (*sections, "decode", "seed")]
+        unknown = [k for k in data if k not in (*sections, "decode", "seed", "recipe")]
         if unknown:
             raise ValueError(f"unknown config section(s) {', '.join(unknown)}; valid: "
-                             f"{', '.join((*sections, 'decode', 'seed'))}")
+                             f"{', '.join((*sections, 'decode', 'seed', 'recipe'))}")
         for name in (*sections, "decode"):
             if name in data and not isinstance(data[name], dict):
                 raise ValueError(f"config section {name!r} must be an object of fields, got {data[name]!r}")
@@ -225,6 +227,10 @@ class ExperimentConfig:
                 kwargs[name] = dataclass_from_dict(cls_, data[name])
         if "decode" in data:
             kwargs["decode"] = DecodeConfig.from_dict(data["decode"])
+        if "recipe" in data:
+            if not isinstance(data["recipe"], str):
+                raise ValueError(f"recipe must be a recipe name (a string), got {data['recipe']!r}")
+            kwargs["recipe"] = data["recipe"]
         if "seed" in data:
             seed = data["seed"]
             if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

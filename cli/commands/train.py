@@ -24,13 +24,41 @@ class Protocol(str, enum.Enum):
     split = "split"
 
 
-def _print_config(value: bool) -> None:
-    """--print-config: the default training config as JSON (every section and field), then exit."""
-    if value:
-        from causalex.train.config import ExperimentConfig
+def _emit_config(recipe: str) -> None:
+    """Print the config of ``recipe`` (``""``: the defaults) as JSON, a note on precedence to stderr, and exit."""
+    from causalex.train.recipes import make_recipe, recipe_config
 
-        typer.echo(json.dumps(ExperimentConfig().to_dict(), indent=2))
-        raise typer.Exit()
+    typer.echo(json.dumps(recipe_config(recipe).to_dict(), indent=2))
+    if recipe:
+        err_console.print(f"{make_recipe(recipe).describe()}. --config fields override the recipe's, and explicit "
+                          "options (--epochs, --graph ...) override both.", highlight=False)
+    raise typer.Exit()
+
+
+def _print_config(ctx: typer.Context, value: bool) -> bool:
+    """--print-config: the training config as JSON (every section and field; a --recipe's when given), then exit.
+
+    --print-config and --recipe are both eager: whichever is processed second prints (see `_recipe_option`)."""
+    if value:
+        if "recipe" in ctx.meta:
+            _emit_config(ctx.meta["recipe"])
+        ctx.meta["print_config"] = True
+    return value
+
+
+def _recipe_option(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
+    """--recipe: check the name (an unknown one lists the valid ones); print the config if --print-config asked."""
+    from causalex.train.recipes import make_recipe
+
+    if value:
+        try:
+            make_recipe(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    ctx.meta["recipe"] = value or ""
+    if ctx.meta.get("print_config"):
+        _emit_config(value or "")
+    return value
 
 
 def _overrides(config_file: Optional[Path]) -> dict:
@@ -105,7 +133,8 @@ def train(
     labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject, video, onset, apex, offset, type, "
                                                       "emotion)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model folder to create."),
-    graph: str = typer.Option("causal", "--graph", help="AU graph: a graph JSON file (its nodes become the model's "
+    graph: Optional[str] = typer.Option(None, "--graph", help="AU graph (default: the --recipe's, else causal): "
+                                                        "a graph JSON file (its nodes become the model's "
                                                         "AUs; a contemporaneous --> cycle is refused), or causal | "
                                                         "cooccurrence | facs | full | none (data-driven graphs are "
                                                         "rebuilt per fold from training subjects only; causal: "
@@ -127,8 +156,16 @@ def train(
     config_file: Optional[Path] = typer.Option(None, "--config", help="JSON overrides, e.g. "
                                                                       '{"optim": {"lr": 0.001}} (keys: see '
                                                                       "--print-config)."),
+    recipe: Optional[str] = typer.Option(None, "--recipe", callback=_recipe_option, is_eager=True,
+                                         metavar="<name>",
+                                         help="Named method: causalex | auwgcn | causal-ex | me-tst | me-tst-sf | "
+                                              "boostingvrme | pesformer-like (sets graph, backbone, decoder, loss, "
+                                              "training data; README 'Recipes and comparison'). --config and explicit "
+                                              "options override its fields; a recipe given series of other features "
+                                              "(AU vs region) warns."),
     print_config: bool = typer.Option(False, "--print-config", callback=_print_config, is_eager=True,
-                                      help="Print the default config (every section and field, JSON) and exit. "
+                                      help="Print the config (every section and field, JSON; with --recipe, the "
+                                           "recipe's; --config and explicit options would override it) and exit. "
                                            "model.in_features follows the features, and the decode "
                                            "thresholds are chosen on validation: setting them has no effect."),
     dynamic: bool = typer.Option(False, "--dynamic",
@@ -164,16 +201,23 @@ def train(
     from causalex.errors import InputError
     from causalex.labels import read_labels_file
     from causalex.readers import load_series_inputs
-    from causalex.train.config import ExperimentConfig
     from causalex.train.experiment import check_model_folder, run_experiment
     from causalex.train.graph_checks import check_graph_spec
     from causalex.train.loop import resolve_device
+    from causalex.train.recipes import feature_mismatch, make_recipe, recipe_config
 
     overrides = _overrides(config_file)
+    recipe_name = recipe or str(overrides.get("recipe") or "")  # --recipe wins over the config file's "recipe"
     try:
-        config = ExperimentConfig().merged(overrides)
+        recipe_doc = make_recipe(recipe_name) if recipe_name else None
+    except ValueError as exc:
+        raise InputError(f"{config_file}: {exc}") from None
+    try:  # defaults < recipe < --config < explicit options
+        config = recipe_config(recipe_name, overrides)
     except (ValueError, TypeError) as exc:
         raise InputError(f"{config_file}: {exc}") from None
+    if graph is None:
+        graph = recipe_doc.graph if recipe_doc else "causal"
     # options given on the command line win over --config; the others keep the config's value
     if seed is not None:
         config.seed = seed
@@ -200,6 +244,10 @@ def train(
     check_model_folder(output, resume)  # before loading anything
     check_graph_spec(graph)  # a misspelt variant or a bad graph file fails before the data is read
     all_series = load_series_inputs(series, fps=fps)
+    if recipe_doc is not None:
+        info(recipe_doc.describe())
+        if all_series and (mismatch := feature_mismatch(recipe_doc, all_series[0].au_names, all_series[0].node_kind)):
+            err_console.print(f"[bold yellow]warning:[/] {mismatch}", highlight=False)
     labels_doc = read_labels_file(labels)
     all_labels = labels_doc.intervals
     contexts = {}
