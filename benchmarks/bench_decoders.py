@@ -137,8 +137,8 @@ def report(speed: list[dict], scores: dict | None, minutes: float, epochs: int) 
     lines = ["Our reimplementations of the ME-TST and BoostingVRME decoders (not the authors' code; their "
              "papers report STRS 0.0562 on CAS(ME)^3 and 0.2000 on SAMM-LV for BoostingVRME as a whole "
              "system, not comparable to these numbers).", "",
-             f"Decoding time, both types with emotions, synthetic smoothed-noise scores at 30 fps, every candidate "
-             f"kept (best of 3):", "",
+             "Decoding time, both types with emotions, synthetic smoothed-noise scores at 30 fps, every candidate "
+             "kept (best of 3):", "",
              "| decoder | synergy | 1x: frames | 1x: s | 10x: s | 10x / 1x |", "|---|---|---:|---:|---:|---:|"]
     for decoder, synergy in VARIANTS:
         one = next(r for r in speed if (r["decoder"], r["synergy"], r["scale"]) == (decoder, synergy, 1))
