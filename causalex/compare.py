@@ -81,11 +81,10 @@ def check_engine(engine: str) -> None:
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
     if engine == "ray":
-        try:
-            import ray  # noqa: F401
-        except ImportError:
-            raise input_error(None, "engine 'ray' needs Ray: pip install 'ray>=2.9' (the 'ray' extra of causalex)"
-                              ) from None
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise input_error(None, "engine 'ray' needs Ray: pip install 'ray>=2.9' (the 'ray' extra of causalex)")
 
 
 def check_output(out_dir: Path) -> None:

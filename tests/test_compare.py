@@ -1,0 +1,85 @@
+"""`causalex compare`: two recipes, two folds and a cross corpus on tiny simulated corpora; bad input."""
+
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from causalex.compare import COLUMNS, table_csv, table_markdown
+from causalex.simulate import generate_corpus
+from causalex.simulate.generate import write_corpus
+from causalex_cli.main import app
+
+MODEL = {"node_hidden": 4, "temporal_channels": 8, "dilations": [1, 2], "ssm_layers": 1}
+TINY = {"model": MODEL, "data": {"window_s": 4.0, "context_s": 0.5}, "protocol": {"min_val_subjects": 1},
+        "optim": {"epochs": 2, "batch_size": 8, "threads": 1}}  # a few seconds per recipe
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpora")
+    for name, seed in (("A", 1), ("B", 2)):
+        write_corpus(generate_corpus("tiny", seed=seed, n_subjects=4, n_videos=5, video_mean_s=15.0,
+                                     video_min_s=12.0), root / name)
+    (root / "tiny.json").write_text(json.dumps(TINY))
+    return root
+
+
+def _compare(root, out, *extra):
+    return CliRunner().invoke(app, ["compare", str(root / "A"), "--labels", str(root / "A" / "labels.csv"),
+                                    "-o", str(out), "--config", str(root / "tiny.json"), *extra])
+
+
+def test_compare_writes_one_table_with_every_column(corpora, tmp_path):
+    out = tmp_path / "cmp"
+    result = _compare(corpora, out, "--recipes", "causalex,me-tst", "--folds", "2", "--test-corpus",
+                      str(corpora / "B"), "--test-labels", str(corpora / "B" / "labels.csv"))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "comparison.json").read_text())
+    assert doc["columns"] == list(COLUMNS) and [r["recipe"] for r in doc["rows"]] == ["causalex", "me-tst"]
+    assert doc["protocol"] == "kfold" and doc["test_corpus"] == "B" and "reimplementation" in doc["note"]
+    for row in doc["rows"]:
+        assert set(row) == set(COLUMNS)
+        for col in ("f1_micro", "f1_macro", "f1_overall", "cross_f1_micro", "cross_f1_macro", "cross_f1_overall"):
+            assert 0.0 <= row[col] <= 1.0, (row["recipe"], col)
+        assert row["folds"] == 2 and row["train_s_per_fold"] > 0 and row["spot_frames_per_s"] > 0
+        assert row["parameters"] > 0
+        metrics = json.loads((out / "runs" / row["recipe"] / "metrics.json").read_text())
+        assert row["f1_overall"] == metrics["overall"]["f1"] and metrics["n_folds"] == 2
+        run = json.loads((out / "runs" / row["recipe"] / "config.json").read_text())
+        assert run["config"]["recipe"] == row["recipe"] and run["config"]["model"]["node_hidden"] == 4
+    assert doc["rows"][1]["backbone"] == "ssm" and "recipe expects roi:metst5" in doc["rows"][1]["features"]
+    assert doc["rows"][0]["features"] == "AU"
+    with open(out / "comparison.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == list(COLUMNS) and [r["recipe"] for r in rows] == ["causalex", "me-tst"]
+    assert float(rows[0]["cross_f1_overall"]) == pytest.approx(doc["rows"][0]["cross_f1_overall"], abs=1e-6)
+    md = (out / "comparison.md").read_text()
+    assert "| recipe | features |" in md and md.count("\n| causalex |") == 1 and "our reimplementations" in md
+    assert (out / "comparison.csv").read_text() == table_csv(doc) and md == table_markdown(doc)
+
+
+def test_compare_refuses_bad_input_before_training(corpora, tmp_path):
+    out = tmp_path / "cmp"
+    result = _compare(corpora, out, "--recipes", "causalex,mamba")
+    assert result.exit_code == 2 and "unknown recipe 'mamba'" in result.output and "pesformer-like" in result.output
+    assert not (out / "runs").exists()
+    result = _compare(corpora, out, "--recipes", "causalex", "--test-corpus", str(corpora / "B"))
+    assert result.exit_code == 2 and "go together" in result.output
+    result = _compare(corpora, out, "--recipes", "causalex", "--engine", "spark")
+    assert result.exit_code == 2 and "valid: serial, ray" in result.output
+    (out / "old.txt").parent.mkdir(parents=True, exist_ok=True)
+    (out / "old.txt").write_text("x")
+    result = _compare(corpora, out, "--recipes", "causalex")
+    assert result.exit_code == 2 and "not empty" in result.output
+
+
+def test_ray_engine_without_ray_says_how_to_install(corpora, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    result = _compare(corpora, tmp_path / "cmp", "--recipes", "causalex", "--engine", "ray")
+    assert result.exit_code == 2 and "pip install 'ray>=2.9'" in result.output
+    assert not (tmp_path / "cmp").exists()
