@@ -54,3 +54,16 @@ def test_spot_decoder_override_and_unknown_name(trained, tmp_path):
     assert ok.exit_code == 0, ok.output
     assert "decoding with boostingvrme" in ok.output
     read_predictions_csv(tmp_path / "p.csv")  # a valid predictions file (possibly empty for a 2-epoch model)
+
+
+def test_spot_peak_decoder_on_a_checkpoint_without_durations_says_where_k_p_comes_from(trained, tmp_path):
+    bundle = load_checkpoint(trained / "run" / "model.pt")
+    for kind in (bundle.decode.micro, bundle.decode.macro):
+        kind.mean_duration_s = kind.median_duration_s = 0.0  # as in checkpoints written before they were recorded
+    (tmp_path / "old").mkdir()
+    save_checkpoint(tmp_path / "old" / "model.pt", bundle)
+    series = sorted((trained / "corpus").glob("s0*_v01.csv"))[:1]
+    result = CliRunner().invoke(app, ["spot", str(tmp_path / "old"), str(series[0]), "-o", str(tmp_path / "p.csv"),
+                                      "--decoder", "me-tst", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "records no training durations of micro and macro" in " ".join(result.output.split())

@@ -81,7 +81,13 @@ def _override_decoder(spotter, name: str) -> None:
     if name != trained:
         err_console.print(f"[bold yellow]note:[/] decoding with {name}; the model's score thresholds were chosen "
                           f"on validation for its {trained} decoder", highlight=False)
-    spotter.bundle.decode = replace(spotter.bundle.decode, decoder=name)
+    decode = spotter.bundle.decode
+    unknown = [k for k in ("micro", "macro") if decode.for_type(k).mean_duration_s <= 0]
+    if name != "search" and unknown:
+        err_console.print(f"[bold yellow]note:[/] the checkpoint records no training durations of "
+                          f"{' and '.join(unknown)} (written before causalex recorded them): {name}'s k_p comes "
+                          "from the middle of the decoding duration bounds", highlight=False)
+    spotter.bundle.decode = replace(decode, decoder=name)
 
 
 @handle_errors
