@@ -15,6 +15,7 @@ scalable interval selection), plus ME-TST's synergy option ``drop-neutral`` on m
 
     python benchmarks/bench_decoders.py                  # 10 min / 100 min videos, small preset, 8 epochs
     python benchmarks/bench_decoders.py --quick --no-append
+    python benchmarks/bench_decoders.py --train-variants  # also the boundary loss and whole-video training
 
 Appends a section to benchmarks/RESULTS.md (``--no-append`` to print only).
 """
@@ -90,13 +91,14 @@ def time_decoders(minutes: float) -> list[dict]:
     return rows
 
 
-def accuracy(epochs: int, seed: int, folds: int) -> dict[tuple[str, str], dict]:
-    """Pooled out-of-fold MEGC scores of every variant on the same trained models (module docstring)."""
+def accuracy(epochs: int, seed: int, folds: int, overrides: dict | None = None) -> dict[tuple[str, str], dict]:
+    """Pooled out-of-fold MEGC scores of every variant on the same trained models (module docstring);
+    ``overrides``: training config changes (loss, sampling) of this run."""
     corpus = generate_corpus("small", seed=seed)
     series, labels = corpus.series, corpus.labels
     au_names = list(series[0].au_names)
     config = ExperimentConfig().merged({"optim": {"epochs": epochs, "threads": 1},
-                                        "protocol": {"protocol": "kfold", "folds": folds}})
+                                        "protocol": {"protocol": "kfold", "folds": folds}}).merged(overrides or {})
     subjects = {s.video: s.subject for s in series}
     videos = prepare_videos(series, labels, au_names, config, subjects)
     plan = make_folds(sorted(set(subjects.values())), label_counts(labels, subjects), config.protocol, seed)
@@ -130,6 +132,25 @@ def accuracy(epochs: int, seed: int, folds: int) -> dict[tuple[str, str], dict]:
         truth.extend(iv for v in test_v for iv in v.labels)
         print(f"fold {fold.name}: trained and decoded in {time.perf_counter() - t0:.0f} s", flush=True)
     return {v: evaluate_spotting(preds[v], truth).to_json() for v in VARIANTS}
+
+
+TRAINING = (("windows, focal loss (default)", {}),
+            ("windows, boundary loss", {"optim": {"loss": "boundary"}}),
+            ("whole videos, focal loss", {"data": {"sampling": "videos"}}),
+            ("whole videos, boundary loss", {"optim": {"loss": "boundary"}, "data": {"sampling": "videos"}}))
+
+
+def training_table(runs: dict[str, dict], epochs: int) -> str:
+    """Markdown rows: overall / micro / macro F1 of each training variant with each decoder."""
+    lines = ["", f"Training variants on the same corpus and folds ({epochs} epochs each; whole-video training takes "
+                 "one step per batch of 2 videos, so far fewer optimiser steps per epoch than windows):", "",
+             "| training | decoder | micro F1 | macro F1 | overall F1 |", "|---|---|---:|---:|---:|"]
+    for label, scores in runs.items():
+        for (decoder, synergy), s in scores.items():
+            if synergy == "none":
+                lines.append(f"| {label} | {decoder} | {s['micro']['f1']:.3f} | {s['macro']['f1']:.3f} | "
+                             f"{s['overall']['f1']:.3f} |")
+    return "\n".join(lines)
 
 
 def report(speed: list[dict], scores: dict | None, minutes: float, epochs: int) -> str:
@@ -166,6 +187,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="1 min / 10 min, 3 epochs")
     parser.add_argument("--no-accuracy", action="store_true", help="timing only")
+    parser.add_argument("--train-variants", action="store_true",
+                        help="also train with the boundary loss and on whole videos (3 more cross-validations)")
     parser.add_argument("--no-append", action="store_true", help="print only")
     args = parser.parse_args(argv)
     if args.quick:
@@ -174,6 +197,10 @@ def main(argv: list[str] | None = None) -> None:
     speed = time_decoders(args.minutes)
     scores = None if args.no_accuracy else accuracy(args.epochs, args.seed, args.folds)
     body = report(speed, scores, args.minutes, args.epochs)
+    if args.train_variants and scores is not None:
+        runs = {TRAINING[0][0]: scores}
+        runs.update({label: accuracy(args.epochs, args.seed, args.folds, over) for label, over in TRAINING[1:]})
+        body += "\n" + training_table(runs, args.epochs)
     print(body)
     if not args.no_append:
         append_section("Interval decoders: time against video length, F1 on the same trained scores",
