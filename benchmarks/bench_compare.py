@@ -11,7 +11,7 @@ source's features (the table's ``features`` column says so). Training is short (
 run fits about 10 minutes on 2 busy cores: the numbers rank the recipes' architectures under one protocol on
 these corpora, nothing more. They are our reimplementations, not the papers' systems or numbers.
 
-    python benchmarks/bench_compare.py                       # default recipes, 3 folds, 4 epochs
+    python benchmarks/bench_compare.py                       # default recipes, 3 folds, 8 epochs
     python benchmarks/bench_compare.py --quick --no-append   # tiny corpora, 2 recipes (a smoke run)
 
 Appends a section to benchmarks/RESULTS.md (``--no-append`` to print only).
@@ -31,7 +31,7 @@ from run import append_section, script_command  # noqa: E402  (benchmarks/run.py
 from causalex.compare import Corpus, run_comparison, table_markdown  # noqa: E402
 from causalex.simulate import generate_corpus  # noqa: E402
 
-RECIPES = "causalex,auwgcn,me-tst,me-tst-sf,pesformer-like"
+RECIPES = "causalex,auwgcn,me-tst,pesformer-like"
 
 
 def _corpus(preset: str, seed: int, quick: bool) -> Corpus:
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run both comparisons and append (or print) the tables."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--recipes", default=RECIPES, help=f"comma-separated recipes (default {RECIPES})")
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="tiny corpora and 2 epochs (smoke run)")

@@ -277,7 +277,8 @@ def run_comparison(train: Corpus, recipes: list[str], out_dir: str | Path, *, te
         raise InputError(str(exc)) from None
     check_output(out)
     jobs = plan_jobs(list(recipes), out, overrides or {}, explicit or {}, train, test)
-    out.mkdir(parents=True, exist_ok=True)
+    # nothing is written before the first recipe's training has checked the inputs (run_experiment creates its
+    # folder then); the table files come last, each atomically
     if engine == "ray":
         rows = _run_ray(jobs, train, test, device, workers, on_event)
     else:

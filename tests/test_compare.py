@@ -62,6 +62,9 @@ def test_compare_writes_one_table_with_every_column(corpora, tmp_path):
 
 def test_compare_refuses_bad_input_before_training(corpora, tmp_path):
     out = tmp_path / "cmp"
+    result = CliRunner().invoke(app, ["compare", str(corpora / "A"), "--labels", str(corpora / "B" / "labels.csv"),
+                                      "-o", str(out), "--recipes", "causalex"])  # labels of another corpus
+    assert result.exit_code == 2 and "labels.csv" in result.output and not out.exists()
     result = _compare(corpora, out, "--recipes", "causalex,mamba")
     assert result.exit_code == 2 and "unknown recipe 'mamba'" in result.output and "pesformer-like" in result.output
     assert not (out / "runs").exists()

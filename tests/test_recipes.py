@@ -55,7 +55,7 @@ def test_each_recipe_sets_what_it_says():
         for section, values in recipe.overrides.items():  # every field the recipe names is set in its config
             for key, value in values.items():
                 assert getattr(getattr(config, section), key) == value, (name, section, key)
-    assert recipe_config("me-tst").decode.synergy == "drop-neutral"
+    assert recipe_config("me-tst").decode.synergy == "emotion-argmax"
     assert recipe_config("causal-ex").model.dynamic_background == "none"  # FACS refuses region nodes
     assert recipe_config("").to_dict() == ExperimentConfig().to_dict()
 
@@ -64,6 +64,10 @@ def test_overrides_win_over_the_recipe():
     config = recipe_config("me-tst", {"model": {"backbone": "tcn"}, "recipe": "auwgcn"})
     assert config.model.backbone == "tcn" and config.decode.decoder == "me-tst" and config.recipe == "me-tst"
     assert ExperimentConfig.from_dict(config.to_dict()).recipe == "me-tst"  # round trip (config.json, checkpoint)
+    older = {k: v for k, v in config.to_dict().items() if k != "recipe"}  # a config written before recipes
+    assert ExperimentConfig.from_dict(older).recipe == ""
+    with pytest.raises(ValueError, match="recipe must be a recipe name"):
+        ExperimentConfig.from_dict({"recipe": 3})
 
 
 def test_unknown_recipe_lists_the_valid_ones(corpus_dir, tmp_path):

@@ -23,9 +23,11 @@ recipe sets, and where it deviates from its source:
     added to a co-occurrence prior (so the static graph is ``none``).
 ``me-tst`` (ME-TST; 5-region flow ``roi:metst5``): selective state-space (Mamba-style) stack over whole
     videos (``data.sampling = videos``), ME-TST's peak +- k_p decoder (k_p from the mean training duration,
-    threshold mean + 0.55 (max - mean)) on the inside score, synergy ``drop-neutral``, no graph. Deviations:
-    the Mamba blocks are our plain-torch selective scan (mamba-ssm's kernel only on CUDA when installed);
-    focal per-frame classification stands in for ME-TST's per-frame score regression.
+    threshold mean + 0.55 (max - mean)) on the inside score, no graph, synergy ``emotion-argmax`` (the
+    source's option that drops no interval: its other one, ``drop-neutral``, drops nearly every interval
+    with our head, which has no neutral class; benchmarks/RESULTS.md "Interval decoders"). Deviations: the
+    Mamba blocks are our plain-torch selective scan (mamba-ssm's kernel only on CUDA when installed); focal
+    per-frame classification stands in for ME-TST's per-frame score regression.
 ``me-tst-sf`` (ME-TST+; ``roi:metst5``): as ``me-tst`` with the slow-fast two-path state-space model.
     Deviation: ME-TST+'s multi-granularity ROIs are not reproduced (the 5-region layout only).
 ``boostingvrme`` (BoostingVRME, ACM MM 2025; 18-region flow ``roi:boosting18``): slow-fast state-space
@@ -174,13 +176,13 @@ _BUILTINS: list[Callable[[], Recipe]] = [
     lambda: Recipe("me-tst", "ME-TST", "roi:metst5", "none",
                    _merge(_VIDEOS, {"model": {"backbone": "ssm", "dynamic": False},
                                     "decode": {"decoder": "me-tst", "score_channel": "inside", "relative_p": 0.55,
-                                               "synergy": "drop-neutral"},
+                                               "synergy": "emotion-argmax"},
                                     "optim": {"loss": "focal"}}),
                    (_PLAIN_TORCH_SSM, _FOCAL + " (ME-TST regresses one per-frame score)")),
     lambda: Recipe("me-tst-sf", "ME-TST+ (slow-fast)", "roi:metst5", "none",
                    _merge(_VIDEOS, {"model": {"backbone": "ssm-slowfast", "dynamic": False},
                                     "decode": {"decoder": "me-tst", "score_channel": "inside", "relative_p": 0.55,
-                                               "synergy": "drop-neutral"},
+                                               "synergy": "emotion-argmax"},
                                     "optim": {"loss": "focal"}}),
                    (_PLAIN_TORCH_SSM, "ME-TST+'s multi-granularity ROIs are not reproduced (5 regions only)",
                     _FOCAL)),
