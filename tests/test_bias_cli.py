@@ -194,3 +194,20 @@ def test_test_corpus_on_another_scale_exits_2_before_training(corpora, tmp_path)
     message = result.stderr.strip()
     assert len(message.splitlines()) == 1 and str(flow) in message and "percent_iod" in message
     assert not (tmp_path / "out").exists()
+
+
+def test_the_report_command_line_parses_back_to_the_same_options():
+    import shlex
+
+    from typer.main import get_command
+
+    from causalex_cli.commands.bias import _command_line
+
+    command = get_command(app).commands["bias"]
+    args = ["--train", "a/", "--train-labels", "a.csv", "--test", "b dir/", "--test-labels", "b.csv", "-o", "out",
+            "--no-target-context", "--exclude-aus", "AU14,AU23", "--seeds", "2"]
+    ctx = command.make_context("bias", list(args))
+    line = _command_line(ctx)
+    assert "True" not in line and "False" not in line and "--no-target-context" in line
+    again = command.make_context("bias", shlex.split(line)[2:])
+    assert again.params == ctx.params

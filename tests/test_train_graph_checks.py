@@ -51,6 +51,6 @@ def test_a_graph_file_on_fewer_aus_than_the_series_is_named(tmp_path):
     series = [AUSeries(video="v", values=np.zeros((10, 3), np.float32), mask=np.ones(10, bool), fps=30.0,
                        au_names=["AU01", "AU02", "AU12"])]
     note = graph_au_note(spec, ["AU01", "AU02"], series)
-    assert "2 AU nodes and the series 3 shared AUs" in note and "AU12 are left out" in note
+    assert "2 AU nodes and the series 3 shared AUs" in note and "AU12 is left out" in note
     assert graph_au_note(spec, ["AU01", "AU02", "AU12"], series) is None
     assert graph_au_note("full", ["AU01"], series) is None

@@ -107,6 +107,8 @@ def test_volume_warnings_name_silent_and_flooding_types():
     assert any("no macro prediction where 6" in m for m in messages)
     assert volume_warnings({"micro": 4, "macro": 6}, {"micro": 4, "macro": 6}, "x", "y") == []
     assert volume_warnings({"micro": 8, "macro": 0}, {"micro": 0.0, "macro": 0.0}, "x", "y") == []  # a handful
+    flood = volume_warnings({"micro": 394, "macro": 0}, {"micro": 0.0, "macro": 0.0}, "x", "y")
+    assert flood == ["x: 394 micro predictions where 0 were expected (y): the micro threshold sits in the noise"]
 
 
 def test_plan_line_and_time_left():

@@ -125,8 +125,11 @@ def report_markdown(doc: dict[str, Any]) -> str:
     if doc["au_note"]:
         lines.append(f"- **Note:** {doc['au_note']}")
     lines += [
-        f"- In-domain: {s['in_domain']}; cross-domain: {s['cross_domain']}. Nothing from B is read before "
-        "every model is trained; the graph of B below is discovered afterwards, for this diff only.",
+        f"- In-domain: {s['in_domain']}; cross-domain: {s['cross_domain']}. "
+        + ("B's labels are read only after every model is trained (its AU series before, as the causal variant's "
+           "unlabelled context)" if (s.get("causal_selection") or {}).get("test_series_read_before_training") else
+           "Nothing from B is read before every model is trained")
+        + "; the graph of B below is discovered afterwards, for this diff only.",
         f"- Scores: MEGC spotting F1 ({s['iou_variant']} IoU rule), counts pooled over videos; "
         f"mean ± {s['spread']} ({n_seeds} seed(s): {s['seeds']}). Drop = in-domain F1 - cross-domain F1.",
         f"- Causal variant's graph: {_describe_discovery(s.get('causal_graph'))} (discovered on each fold's "

@@ -308,8 +308,9 @@ def timeseries_graph(series: list[AUSeries], names: list[str], opts: TimeSeriesO
                                                      for k, name in enumerate(context_names)},
             "selection_contexts": len(context_names), "tested_aus": tested, "dropped_aus": dropped,
             "timeseries": {**result.meta}, "corpus_specific_links": sorted("-".join(sorted(p)) for p in specific)}
-    log.info("time-series graph: %d links (%d corpus-specific), %d AUs not selected over %d context(s)", len(edges),
-             len(specific), sum(not d["selected"] for d in selection.values()), len(context_names))
+    log.info("time-series graph: %d links (%d corpus-specific), %d AUs not selected; %d corpus/corpora compared (the "
+             "labelled one and %d context(s))", len(edges), len(specific), sum(not d["selected"] for d in selection.values()),
+             len(context_names), len(context_names) - 1)
     return edges, adjacency, selection, prov
 
 

@@ -50,8 +50,9 @@ def volume_warnings(n_pred: dict[str, int], expected: dict[str, float], where: s
             out.append(f"{where}: no {kind} prediction where {want:.3g} {kind}-expression(s) were expected ({basis}): "
                        f"{kind} F1 is 0 (is the {kind} threshold above every score?)")
         elif got >= FLOOD_MIN and got > ratio * max(want, 1.0):
-            out.append(f"{where}: {got} {kind} predictions where {want:.3g} were expected ({basis}), "
-                       f"{got / max(want, 1.0):.0f} times as many: the {kind} threshold sits in the noise")
+            many = f", {got / want:.0f} times as many" if want >= 1.0 else ""
+            out.append(f"{where}: {got} {kind} predictions where {want:.3g} were expected ({basis}){many}: "
+                       f"the {kind} threshold sits in the noise")
     return out
 
 

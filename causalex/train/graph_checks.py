@@ -89,7 +89,7 @@ def graph_au_note(spec: str, au_names: list[str], series: list[AUSeries]) -> str
     if not left_out:
         return None
     return (f"{spec}: the graph has {len(au_names)} AU nodes and the series {len(shared)} "
-            f"shared AUs: the model uses the graph's AUs only, so {', '.join(left_out)} are left out of it "
+            f"shared AUs: the model uses the graph's AUs only, so {', '.join(left_out)} {'is' if len(left_out) == 1 else 'are'} left out of it "
             "(pass a graph on every AU, or --exclude-aus to leave AUs out on purpose)")
 
 

@@ -57,10 +57,19 @@ def _parse_reliance(text: str) -> tuple[str, ...]:
 def _command_line(ctx: typer.Context) -> str:
     """The command as typed (reconstructed from the parsed options), for the report."""
     parts = ["causalex", "bias"]
+    flags = {p.name: p for p in ctx.command.params}
     for name, value in ctx.params.items():
         if value is None:
             continue
-        parts += [f"--{name.replace('_', '-')}", shlex.quote(str(value))]
+        param = flags.get(name)
+        if isinstance(value, bool) and param is not None and getattr(param, "is_flag", False):
+            on, off = (list(param.opts) + [None])[0], (list(param.secondary_opts) + [None])[0]
+            chosen = on if value else off
+            if chosen is not None and (value != param.default or off is not None):
+                parts.append(chosen)
+            continue
+        option = param.opts[0] if param is not None and getattr(param, "opts", None) else f"--{name.replace('_', '-')}"
+        parts += [option, shlex.quote(str(value))]
     return " ".join(parts)
 
 

@@ -85,7 +85,7 @@ def edges_table(graph, kept_only: bool = False, title: str | None = None, all_ed
     edges.sort(key=lambda e: (not e.kept, -e.stability, graph.nodes.index(e.source), graph.nodes.index(e.target)))
     with_runs = any(len(e.mark_stability) > 1 or e.stability < 1.0 for e in edges)  # only with a bootstrap
     with_lags = any(e.lag_s for e in edges)
-    contexts = sorted({c for e in edges for c in e.context_strength})
+    contexts = list(dict.fromkeys(c for e in edges for c in e.context_strength))  # as discovered: main first
     table = Table(title=title, title_justify="left")
     columns = [("source", "left"), ("edge", "center"), ("target", "left"), ("stability", "right")]
     columns += [("kinds over runs", "left")] if with_runs else []
