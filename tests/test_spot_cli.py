@@ -210,3 +210,10 @@ def test_plausible_volume_and_older_checkpoints_give_no_warning(model_dir, tmp_p
     assert ModelSpotter(bundle).volume_warnings([], series) == []
     bundle.meta = {"trained_on": ["s1", "s2"], "validated_on": ["s3"]}
     assert "trained on 2 subjects (1 more held out for validation)" in ModelSpotter(bundle).describe()
+    bundle.meta = {"trained_on": ["s1", "s2"], "validated_on": [], "selection": "no validation evidence: the last epoch"}
+    assert "trained on 2 subjects (no validation evidence: the last epoch)" in ModelSpotter(bundle).describe()
+    bundle.meta = {"trained_on": ["s1"], "validated_on": [], "best_epoch": 3, "optimistic_selection": True,
+                   "deployment": {"fold_epochs": [3]}}
+    assert "OPTIMISTIC: epoch 3 and thresholds were chosen on the test subjects" in ModelSpotter(bundle).describe()
+    bundle.meta["optimistic_selection"] = False
+    assert "chosen from the one cross-validation fold's inner validation" in ModelSpotter(bundle).describe()

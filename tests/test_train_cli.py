@@ -67,6 +67,7 @@ def test_excluded_aus_are_not_model_inputs(corpus_dir, tmp_path):
     result = _train(corpus_dir, out, "--exclude-aus", "AU14,AU23", "--no-final")
     assert result.exit_code == 0, result.output
     assert "AU14" not in json.loads((out / "config.json").read_text())["au_names"]
+    assert "left out by --exclude-aus: AU14, AU23" in " ".join(result.output.split())
     bad = _train(corpus_dir, tmp_path / "bad", "--exclude-aus", "AU99")
     assert bad.exit_code == 2 and "cannot exclude AU99" in bad.output and not (tmp_path / "bad").exists()
 

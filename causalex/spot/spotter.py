@@ -132,12 +132,17 @@ class ModelSpotter:
             n = f"{len(trained_on)} subject{'' if len(trained_on) == 1 else 's'}"
             if validated_on:  # older checkpoints (and bias-study models): validation subjects held out
                 parts.append(f"trained on {n} ({len(validated_on)} more held out for validation)")
+            elif b.meta.get("optimistic_selection"):
+                parts.append(f"trained on all {n}; OPTIMISTIC: epoch {b.meta.get('best_epoch')} and thresholds were "
+                             "chosen on the test subjects of its folds (--select-on-test)")
             elif isinstance(deployment, dict) and deployment.get("fold_epochs"):
                 folds = len(deployment["fold_epochs"])
+                where = "one cross-validation fold's" if folds == 1 else f"{folds} cross-validation folds'"
                 parts.append(f"trained on all {n}, epoch {b.meta.get('best_epoch')} and thresholds chosen from the "
-                             f"{folds} cross-validation fold{'' if folds == 1 else 's'}' inner validation")
+                             f"{where} inner validation")
             else:
-                parts.append(f"trained on {n}")
+                how = b.meta.get("selection")
+                parts.append(f"trained on {n}" + (f" ({how})" if isinstance(how, str) and how else ""))
         cv = b.meta.get("cross_validation")
         if isinstance(cv, dict) and all(isinstance(cv.get(k), dict) for k in ("overall", "micro")):
             parts.append(f"cross-validated F1 {cv['overall'].get('f1', float('nan')):.3f} overall, "

@@ -270,7 +270,10 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
     if (note := graph_au_note(graph_spec, au_names, series)) is not None:
         log.warning("%s", note)
     if exclude_aus:
-        au_names = without_aus(au_names, exclude_aus)
+        kept = without_aus(au_names, exclude_aus)
+        log.info("left out by --exclude-aus: %s; the model uses %d AUs",
+                 ", ".join(a for a in au_names if a not in kept), len(kept))
+        au_names = kept
     config.model.in_features = config.features.n_features
     videos = prepare_videos(series, labels, au_names, config, subjects, on_event)
     counts = label_counts(labels, subjects)
@@ -371,7 +374,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                             meta={"trained_on": fold.train_subjects, "validated_on": [],
                                   "best_epoch": result.best_epoch, "val_f1": None,
                                   "selection": chosen.description, "deployment": chosen.to_json(),
-                                  "history": result.history, "label_rates_per_s": rates,
+                                  "optimistic_selection": optimistic, "history": result.history, "label_rates_per_s": rates,
                                   "cross_validation": {k: metrics[k] for k in ("micro", "macro", "overall")},
                                   "scale": AUSeries.common_scale(series)})
         metrics["final_model"] = {"trained_on": fold.train_subjects, "validated_on": [],
