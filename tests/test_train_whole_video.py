@@ -5,13 +5,9 @@ import pytest
 import torch
 
 from causalex.labels import Interval
-from causalex.metrics import evaluate_spotting
-from causalex.model.network import build_model
-from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import VideoSampler, WindowSampler, make_sampler, prepare_video
-from causalex.train.loop import train_model
-from test_model_overfit import AUS, planted_series, tiny_config
+from test_model_overfit import AUS, overfit_planted, planted_series, tiny_config
 
 EVENTS = [(100, 150, {"AU12": 2.0, "AU06": 1.2}), (400, 410, {"AU04": 1.5})]
 LABELS = [Interval("v1", 100, 125, 150, "macro", "positive"), Interval("v1", 400, 405, 410, "micro", "negative")]
@@ -58,14 +54,4 @@ def test_unknown_sampling_is_refused_with_the_valid_ones():
 
 
 def test_whole_video_training_learns_two_planted_intervals():
-    cfg = tiny_config(epochs=40).merged({"data": {"sampling": "videos"}, "optim": {"batch_size": 1}})
-    video = prepare_video(planted_series(events=EVENTS), AUS, cfg.data, cfg.features, LABELS,
-                          cfg.model.emotion_classes)
-    adjacency = np.zeros((len(AUS), len(AUS)), np.float32)
-    result = train_model([video], [video], adjacency, AUS, cfg, cfg.decode, torch.device("cpu"), seed=0)
-    assert result.history[-1]["loss"] < result.history[0]["loss"]
-    model = build_model(cfg.model, adjacency)
-    model.load_state_dict(result.state_dict)
-    found = decode_prepared(model, video, cfg, cfg.decode, torch.device("cpu"), AUS, result.thresholds)
-    scores = evaluate_spotting(found, LABELS)
-    assert scores.macro.tp == 1 and scores.micro.tp == 1, found
+    overfit_planted(tiny_config(epochs=40).merged({"data": {"sampling": "videos"}, "optim": {"batch_size": 1}}))
