@@ -86,3 +86,22 @@ def test_ray_engine_without_ray_says_how_to_install(corpora, tmp_path, monkeypat
     result = _compare(corpora, tmp_path / "cmp", "--recipes", "causalex", "--engine", "ray")
     assert result.exit_code == 2 and "pip install 'ray>=2.9'" in result.output
     assert not (tmp_path / "cmp").exists()
+
+
+@pytest.mark.slow
+def test_ray_engine_writes_the_files_a_serial_run_writes(corpora, tmp_path):
+    pytest.importorskip("ray")
+    serial = _compare(corpora, tmp_path / "serial", "--recipes", "causalex", "--folds", "2")
+    parallel = _compare(corpora, tmp_path / "ray", "--recipes", "causalex", "--folds", "2", "--engine", "ray")
+    assert serial.exit_code == 0 and parallel.exit_code == 0, parallel.output
+
+    def files(root):
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+    assert files(tmp_path / "serial") == files(tmp_path / "ray")
+    for rel in ("runs/causalex/predictions.csv", "runs/causalex/folds.csv"):
+        if (tmp_path / "serial" / rel).exists():
+            assert (tmp_path / "serial" / rel).read_bytes() == (tmp_path / "ray" / rel).read_bytes(), rel
+    rows = [list(csv.DictReader((tmp_path / d / "comparison.csv").open())) for d in ("serial", "ray")]
+    keep = ("recipe", "f1_micro", "f1_macro", "f1_overall", "strs", "parameters")
+    assert [{k: r[k] for k in keep} for r in rows[0]] == [{k: r[k] for k in keep} for r in rows[1]]
