@@ -173,6 +173,8 @@ def test_graph_edges_match_the_saved_graph_and_the_truth(demo_run):
     true_pairs = {frozenset((e.source, e.target)) for e in truth.edges if e.kept}
     n_true = sum(frozenset((e["source"], e["target"])) in true_pairs for e in summary["kept"])
     assert summary["truth"]["kept_true"] == n_true
+    found = [e for e in summary["kept"] + summary["dropped"] if frozenset((e["source"], e["target"])) in true_pairs]
+    assert summary["truth"]["found_true"] == len(found) > 0  # found, whether or not the model uses them
     assert summary["truth"]["mechanism_edges"] == len(true_pairs)
     assert summary["truth"]["bias_pairs"] == ["AU14 <-> AU23"]
     # the training default: time-series discovery without a prior, with an AU selection saved in the graph

@@ -49,6 +49,9 @@ def edge_rows(graph: AUGraph, truth: AUGraph) -> dict[str, Any]:
     mechanism = [e for e in truth.edges if e.kept]
     kept_true = [r for r in rows["kept"] if r["truth"].startswith("mechanism")]
     oriented = [r for r in kept_true if r["kind"] == "-->" and r["truth"] == f"mechanism {r['source']} --> {r['target']}"]
+    found_true = [r for r in rows["kept"] + rows["dropped"] if r["truth"].startswith("mechanism")]
+    found_right = [r for r in found_true if r["kind"] in ("-->", "<--") and r["truth"] == "mechanism {} --> {}".format(
+        *((r["source"], r["target"]) if r["kind"] == "-->" else (r["target"], r["source"])))]
     latent = [r for r in rows["kept"] + rows["dropped"] if r["truth"] == "bias latent <->"]
     bias_pairs = [(e.source, e.target) for e in truth.edges if not e.kept]
     excluded: list[str] = []
@@ -58,13 +61,23 @@ def edge_rows(graph: AUGraph, truth: AUGraph) -> dict[str, Any]:
         linked = {frozenset(pair) for pair in facs_pairs(list(graph.nodes))}
         excluded = [f"{a} <-> {b}" for a, b in bias_pairs if frozenset((a, b)) not in linked]
     return {**rows, "truth": {
-        "mechanism_edges": len(mechanism), "kept_true": len(kept_true), "kept_oriented_right": len(oriented),
+        "mechanism_edges": len(mechanism), "found_true": len(found_true), "found_oriented_right": len(found_right),
+        "kept_true": len(kept_true), "kept_oriented_right": len(oriented), "policy": graph.provenance.get("policy"),
         "kept_not_true": sum(r["truth"] == "not true" for r in rows["kept"]),
         "bias_pairs": [f"{a} <-> {b}" for a, b in bias_pairs],
         "bias_found": [f"{r['edge']} ({'kept' if r in rows['kept'] else 'dropped'})" for r in latent],
         "bias_excluded_by_prior": excluded,
         "left_out": {a: graph.selection[a]["reason"] for a in graph.deselected()},
         "method": graph.provenance.get("method", "?")}}
+
+
+def found_words(t: dict[str, Any]) -> str:
+    """How many true mechanism edges the graph found and oriented right, and how many the model uses."""
+    used = ("the model uses none of them (policy selection-only: the AU selection only)"
+            if t.get("policy") == "selection-only" else
+            f"{t['kept_true']} kept for the model ({t['kept_oriented_right']} oriented right)")
+    return (f"{t.get('found_true', t['kept_true'])} of {t['mechanism_edges']} mechanism edges found "
+            f"({t.get('found_oriented_right', t['kept_oriented_right'])} oriented right); {used}")
 
 
 def build_summary(state: Any, plots: dict[str, Any]) -> dict[str, Any]:
@@ -117,8 +130,8 @@ def summary_markdown(doc: dict[str, Any]) -> str:
     lines += ["", *reading_markdown(doc), "## Causal graph of corpus A", "",
               f"{METHOD_WORDS.get(t.get('method'), str(t.get('method')))}, debiased (`{g['file']}`; the model's graph is "
               f"`{g['model_graph']}`). "
-              f"Against the simulator's truth: {t['kept_true']} of {t['mechanism_edges']} mechanism edges kept "
-              f"({t['kept_oriented_right']} oriented right), {t['kept_not_true']} kept edge(s) not in the mechanism; "
+              f"Against the simulator's truth: {found_words(t)}, {t['kept_not_true']} kept edge(s) not in the "
+              "mechanism; "
               f"bias pair {', '.join(t['bias_pairs']) or 'none'}: found as {', '.join(t['bias_found']) or 'nothing'}"
               + (f" (not a FACS pair, so the FACS background forbade it: {', '.join(t['bias_excluded_by_prior'])}; the "
                  "bias report's graph diff is discovered without the prior, where FCI can flag it)"
@@ -167,7 +180,7 @@ def _megc_markdown(megc: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-__all__ = ["build_summary", "edge_rows", "summary_markdown", "truth_of"]
+__all__ = ["build_summary", "edge_rows", "found_words", "summary_markdown", "truth_of"]
 
 
 def _protocol_words(folds: int) -> str:

@@ -34,8 +34,9 @@ def edges_table(summary: dict[str, Any]):
     from rich.table import Table
 
     graph, truth = summary["graph"], summary["graph"]["truth"]
-    table = Table(title=f"causal graph of corpus A ({graph['file']}): {truth['kept_true']} of "
-                        f"{truth['mechanism_edges']} true mechanism edges kept", title_justify="left")
+    from causalex.demo.summary import found_words
+
+    table = Table(title=f"causal graph of corpus A ({graph['file']}): {found_words(truth)}", title_justify="left")
     for name in ("edge", "kept", "reason", "truth (simulator)"):
         table.add_column(name, no_wrap=name == "edge")
     for status in ("kept", "dropped"):
