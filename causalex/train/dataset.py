@@ -151,6 +151,13 @@ class ExampleSampler:
     """What `causalex.train.loop.train_model` needs of a sampler: ``epoch()`` (the examples ``(video index,
     start frame)`` of one epoch), ``collate(examples)`` and ``batches(batch_size)``."""
 
+    def __init__(self, videos: list[PreparedVideo], data: DataConfig, rng: np.random.Generator) -> None:
+        if not videos:
+            raise ValueError("no training videos")
+        self.videos = videos
+        self.data = data
+        self.rng = rng
+
     def epoch(self) -> list[tuple[int, int]]:  # pragma: no cover - interface
         """Examples of one epoch, shuffled."""
         raise NotImplementedError
@@ -177,11 +184,7 @@ class WindowSampler(ExampleSampler):
     """
 
     def __init__(self, videos: list[PreparedVideo], data: DataConfig, rng: np.random.Generator) -> None:
-        if not videos:
-            raise ValueError("no training videos")
-        self.videos = videos
-        self.data = data
-        self.rng = rng
+        super().__init__(videos, data, rng)
         fps = videos[0].fps
         self.window = max(3, int(round(data.window_s * fps)))
         self.context = min(int(round(data.context_s * fps)), (self.window - 1) // 2)
@@ -264,11 +267,7 @@ class VideoSampler(ExampleSampler):
     """
 
     def __init__(self, videos: list[PreparedVideo], data: DataConfig, rng: np.random.Generator) -> None:
-        if not videos:
-            raise ValueError("no training videos")
-        self.videos = videos
-        self.data = data
-        self.rng = rng
+        super().__init__(videos, data, rng)
         longest = max(v.n_frames for v in videos)
         cap = int(round(data.video_cap_s * videos[0].fps)) if data.video_cap_s > 0 else longest
         self.length = max(1, min(cap, longest))
