@@ -22,7 +22,7 @@ def two_videos(cfg):
 
 
 def test_videos_are_padded_to_the_longest_and_masked():
-    cfg = tiny_config().merged({"data": {"sampling": "videos"}})
+    cfg = tiny_config().merged({"data": {"sampling": "videos", "video_repeats": 1}})
     long, short = two_videos(cfg)
     sampler = make_sampler([long, short], cfg.data, np.random.default_rng(0))
     assert isinstance(sampler, VideoSampler) and sampler.length == 600
@@ -35,6 +35,17 @@ def test_videos_are_padded_to_the_longest_and_masked():
     assert batch.loss_mask[1].all() and torch.equal(batch.spot[1], torch.from_numpy(long.spot_targets))
     windows = make_sampler([long], tiny_config().data, np.random.default_rng(0))
     assert isinstance(windows, WindowSampler)  # the default stays windows
+
+
+def test_an_epoch_of_whole_videos_is_as_many_steps_as_an_epoch_of_windows():
+    cfg = tiny_config().merged({"data": {"sampling": "videos"}})
+    long, short = two_videos(cfg)
+    windows = len(WindowSampler([long, short], cfg.data, np.random.default_rng(0)).epoch())
+    sampler = VideoSampler([long, short], cfg.data, np.random.default_rng(0))
+    assert sampler.repeats == max(1, round(windows / 2)) and len(sampler.epoch()) == 2 * sampler.repeats
+    assert windows > 2  # the once-per-epoch sampler took fewer steps than windows
+    fixed = VideoSampler([long, short], cfg.merged({"data": {"video_repeats": 3}}).data, np.random.default_rng(0))
+    assert fixed.repeats == 3 and sorted(fixed.epoch()) == [(0, 0)] * 3 + [(1, 0)] * 3
 
 
 def test_a_length_cap_crops_longer_videos_at_random():

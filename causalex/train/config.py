@@ -33,6 +33,9 @@ class DataConfig:
     # neutral ones) | videos (every training video whole once per epoch, zero-padded to one length and masked
     # in the loss, as PESFormer trains; a video longer than video_cap_s gives a random crop of that length)
     video_cap_s: float = 0.0  # videos sampling: length cap, seconds (0 = the longest training video)
+    video_repeats: int = 0  # videos sampling: examples of each video per epoch; 0 = as many examples per epoch as
+    # windows sampling draws from the same videos, so that an epoch is the same number of optimiser steps either way
+    # (once per epoch left whole-video training at 2-5 steps an epoch on small corpora: undertrained at equal epochs)
 
 
 @dataclass
@@ -155,6 +158,7 @@ VALUE_RANGES = {  # (section, field) -> (predicate, words): values every run nee
     ("data", "apex_sigma_ratio"): _between(0, math.inf, open_low=True, open_high=True),
     ("data", "sigma_min_s"): _between(0, math.inf, open_low=True, open_high=True),
     ("data", "video_cap_s"): _between(0, math.inf, open_high=True),
+    ("data", "video_repeats"): _between(0, math.inf, open_high=True),
 }
 SAMPLING_MODES = ("windows", "videos")  # DataConfig.sampling
 

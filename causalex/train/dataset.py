@@ -253,7 +253,11 @@ class WindowSampler(ExampleSampler):
 
 
 class VideoSampler(ExampleSampler):
-    """Every training video whole, once per epoch (PESFormer's training on whole padded videos).
+    """Every training video whole, ``repeats`` times per epoch (PESFormer's training on whole padded videos).
+
+    ``repeats`` is ``data.video_repeats``, or (0) as many examples per epoch as `WindowSampler` draws from the same
+    videos divided by their number (at least 1): an epoch is then the same number of optimiser steps under both
+    samplings, so that a recipe's epoch count means the same training for either.
 
     Each example is ``length`` frames: the longest training video, or ``video_cap_s`` when that is set and
     shorter. A shorter video is zero-padded at its end; a longer one gives a crop of ``length`` frames,
@@ -271,14 +275,20 @@ class VideoSampler(ExampleSampler):
         longest = max(v.n_frames for v in videos)
         cap = int(round(data.video_cap_s * videos[0].fps)) if data.video_cap_s > 0 else longest
         self.length = max(1, min(cap, longest))
+        if data.video_repeats > 0:
+            self.repeats = int(data.video_repeats)
+        else:  # the window sampler's example count (its own generator: the training one is not consumed)
+            windows = len(WindowSampler(videos, data, np.random.default_rng(0)).epoch())
+            self.repeats = max(1, int(round(windows / len(videos))))
 
     def epoch(self) -> list[tuple[int, int]]:
-        """One ``(video index, crop start)`` per video, shuffled."""
+        """``repeats`` ``(video index, crop start)`` per video, shuffled."""
         chosen = []
-        for vi, v in enumerate(self.videos):
-            spare = v.n_frames - self.length
-            start = 0 if spare <= 0 else (int(self.rng.integers(0, spare + 1)) if self.data.jitter else spare // 2)
-            chosen.append((vi, start))
+        for _ in range(self.repeats):
+            for vi, v in enumerate(self.videos):
+                spare = v.n_frames - self.length
+                start = 0 if spare <= 0 else (int(self.rng.integers(0, spare + 1)) if self.data.jitter else spare // 2)
+                chosen.append((vi, start))
         order = self.rng.permutation(len(chosen))
         return [chosen[i] for i in order]
 
