@@ -113,6 +113,12 @@ class AUGraph:
         """Whether the model may use AU ``au`` (True when the graph carries no selection for it)."""
         return bool(self.selection.get(au, {}).get("selected", True))
 
+    @property
+    def selection_only(self) -> bool:
+        """Whether the graph was debiased with the ``selection-only`` policy: its edges are shown, a model uses
+        none of them (only the AU selection)."""
+        return (self.provenance or {}).get("policy") == "selection-only"
+
     def deselected(self) -> list[str]:
         """Nodes the AU selection leaves out of the model, in node order."""
         return [a for a in self.nodes if not self.is_selected(a)]

@@ -62,7 +62,7 @@ def edge_rows(graph: AUGraph, truth: AUGraph) -> dict[str, Any]:
         excluded = [f"{a} <-> {b}" for a, b in bias_pairs if frozenset((a, b)) not in linked]
     return {**rows, "truth": {
         "mechanism_edges": len(mechanism), "found_true": len(found_true), "found_oriented_right": len(found_right),
-        "kept_true": len(kept_true), "kept_oriented_right": len(oriented), "policy": graph.provenance.get("policy"),
+        "kept_true": len(kept_true), "kept_oriented_right": len(oriented), "selection_only": graph.selection_only,
         "kept_not_true": sum(r["truth"] == "not true" for r in rows["kept"]),
         "bias_pairs": [f"{a} <-> {b}" for a, b in bias_pairs],
         "bias_found": [f"{r['edge']} ({'kept' if r in rows['kept'] else 'dropped'})" for r in latent],
@@ -74,7 +74,7 @@ def edge_rows(graph: AUGraph, truth: AUGraph) -> dict[str, Any]:
 def found_words(t: dict[str, Any]) -> str:
     """How many true mechanism edges the graph found and oriented right, and how many the model uses."""
     used = ("the model uses none of them (policy selection-only: the AU selection only)"
-            if t.get("policy") == "selection-only" else
+            if t.get("selection_only") else
             f"{t['kept_true']} kept for the model ({t['kept_oriented_right']} oriented right)")
     return (f"{t.get('found_true', t['kept_true'])} of {t['mechanism_edges']} mechanism edges found "
             f"({t.get('found_oriented_right', t['kept_oriented_right'])} oriented right); {used}")

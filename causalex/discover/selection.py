@@ -62,9 +62,7 @@ def select_aus(nodes: list[str], tested: list[str], edges: list[GraphEdge], spec
     Returns:
         (``{AU: {"selected", "reason"}}`` for every node, edges with ``kept``/``reason`` updated).
     """
-    edges = [replace(e, kept=False, reason=f"corpus-specific link ({_contexts_text(e)}): a corpus's bias, "
-                                           "not a shared mechanism")
-             if frozenset((e.source, e.target)) in specific else e for e in edges]
+    edges = _drop_specific(edges, specific)
     spec_w: dict[str, float] = {a: 0.0 for a in nodes}
     inv_w: dict[str, float] = {a: 0.0 for a in nodes}
     partners: dict[str, list[str]] = {a: [] for a in nodes}
@@ -97,13 +95,25 @@ def select_aus(nodes: list[str], tested: list[str], edges: list[GraphEdge], spec
                                                         + (" in every corpus" if n_contexts > 1 else "")}
         else:
             selection[a] = {"selected": True, "reason": "no evidence of bias"}
+    return selection, _drop_deselected(edges, selection)
+
+
+def _drop_specific(edges: list[GraphEdge], specific: set[frozenset[str]]) -> list[GraphEdge]:
+    """Rule 1: corpus-specific links are not kept."""
+    return [replace(e, kept=False, reason=f"corpus-specific link ({_contexts_text(e)}): a corpus's bias, "
+                                          "not a shared mechanism")
+            if frozenset((e.source, e.target)) in specific else e for e in edges]
+
+
+def _drop_deselected(edges: list[GraphEdge], selection: dict[str, dict[str, Any]]) -> list[GraphEdge]:
+    """Rule 5: kept edges touching an AU that is not selected are dropped."""
     out = []
     for e in edges:
         off = [a for a in (e.source, e.target) if not selection[a]["selected"]]
         if off and e.kept:
             e = replace(e, kept=False, reason=f"{e.reason}; dropped: {' and '.join(off)} not selected")
         out.append(e)
-    return selection, out
+    return out
 
 
 def apply_selection(names: list[str], tested: list[str], edges: list[GraphEdge], specific: set[frozenset[str]],
@@ -120,10 +130,13 @@ def apply_selection(names: list[str], tested: list[str], edges: list[GraphEdge],
     Returns:
         (``{AU: {"selected", "reason"}}``, edges with ``kept`` / ``reason``, adjacency ``[K, K]``).
     """
-    evidence, _ = debias_edges(names, edges, "conservative", threshold, background)
-    selection, _ = select_aus(names, tested, evidence, specific, n_contexts)
-    edges, adjacency = debias_edges(names, edges, policy, threshold, background)
-    _, edges = select_aus(names, tested, edges, specific, n_contexts)
+    evidence, evidence_adjacency = debias_edges(names, edges, "conservative", threshold, background)
+    selection, selected = select_aus(names, tested, evidence, specific, n_contexts)
+    if policy == "conservative":  # the model's edges are the evidence's: debiased and selected once
+        edges, adjacency = selected, evidence_adjacency
+    else:
+        edges, adjacency = debias_edges(names, edges, policy, threshold, background)
+        edges = _drop_deselected(_drop_specific(edges, specific), selection)
     adjacency = masked_adjacency(names, adjacency, selection)
     for e in edges:
         if not e.kept:

@@ -112,12 +112,13 @@ class GraphConfig:
         """The `causalex.discover.pipeline.DiscoveryConfig` these settings give: `causalex discover`'s
         defaults except where a field is set here, so ``--graph causal`` in a fold builds the graph that
         ``causalex discover`` builds from the same subjects."""
+        from causalex.discover.debias import TIMESERIES_POLICY
         from causalex.discover.pipeline import DiscoveryConfig
         from causalex.discover.sampling import SamplingOptions
 
         ts = self.method == "timeseries"
         cfg = DiscoveryConfig(method=self.method,
-                              policy=self.policy or ("selection-only" if ts else "lenient"),
+                              policy=self.policy or (TIMESERIES_POLICY if ts else "lenient"),
                               background=self.background or ("none" if ts else "facs"))
         if self.alpha is not None:
             cfg.alpha = self.alpha

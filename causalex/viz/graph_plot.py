@@ -201,7 +201,7 @@ def plot_graph(graph: AUGraph, path: str | os.PathLike | None = None, *, title: 
     kept = sum(e.kept for e in edges)
     hidden = f" ({unstable} below stability {threshold:.2f} not drawn)" if unstable and not show_unstable else ""
     heading = f"AU graph {graph.name or ''}: {kept} kept / {len(edges) - kept} dropped edges{hidden}"
-    if (graph.provenance or {}).get("policy") == "selection-only":  # edges shown for reading, none used
+    if graph.selection_only:  # edges shown for reading, none used
         heading = f"AU graph {graph.name or ''}: {len(edges)} edges found (the model uses its AU selection only){hidden}"
     fig.suptitle(title or heading,
                  fontsize=12, y=0.975)

@@ -166,7 +166,7 @@ def register(app: typer.Typer) -> None:
         elapsed = time.perf_counter() - start
         if per == "dataset" and not STATE["quiet"]:
             main = graphs["all"]
-            if main.provenance.get("policy") == "selection-only":
+            if main.selection_only:
                 console.print(edges_table(main, kept_only=False, title="edges found (shown, not used: the model "
                                                                          "uses the AU selection only)"))
             else:

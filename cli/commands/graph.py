@@ -124,7 +124,7 @@ def show(
     note = f" ({hidden} below the stability threshold not listed; --all-edges lists them)" if hidden and not all_edges else ""
     info(f"{len(graph.edges)} PAG edges, {len(graph.kept_edges())} kept; {int(graph.adjacency.sum())} message "
          f"directions in the adjacency{note}")
-    if (graph.provenance or {}).get("policy") == "selection-only":
+    if graph.selection_only:
         info("policy selection-only: a model trained with this graph uses its AU selection and none of its edges "
              "(--policy conservative in discover passes messages along the --> edges)")
     if graph.selection:
