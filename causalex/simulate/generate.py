@@ -25,7 +25,7 @@ from causalex.fileio import write_text_atomic
 from causalex.graph import AUGraph
 from causalex.labels import Interval, write_labels_csv
 from causalex.readers.openface import write_openface_csv
-from causalex.series import AUSeries
+from causalex.series import SERIES_SUFFIX, AUSeries
 from causalex.simulate.mechanism import MechanismSpec, true_graph
 from causalex.simulate.plan import draw_subjects, plan_corpus
 from causalex.simulate.presets import BiasSpec, SimPreset, get_preset
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 SUMMARY_FILE = "corpus.json"
 LABELS_FILE = "labels.csv"
 GRAPH_FILE = "true_graph.json"
+_VIDEO_SUFFIXES = (".csv", SERIES_SUFFIX)  # AU series as OpenFace CSVs, region series as series files
 
 
 @dataclass
@@ -178,8 +179,9 @@ def write_corpus(corpus: SimulatedCorpus, out_dir: str | os.PathLike,
                  on_file: Callable[[int, int], None] | None = None) -> Path:
     """Write a corpus to ``out_dir`` (every file atomically; ``corpus.json`` last).
 
-    A folder holding an earlier simulated corpus is overwritten (its stale video files removed);
-    a non-empty folder holding anything else is refused.
+    AU series are written as OpenFace CSVs, region series (`causalex.simulate.regions`) as series files
+    (``.parquet``). A folder holding an earlier simulated corpus is overwritten (its stale video files
+    removed, in either format); a non-empty folder holding anything else is refused.
 
     Args:
         corpus: from `generate_corpus`.
@@ -192,7 +194,14 @@ def write_corpus(corpus: SimulatedCorpus, out_dir: str | os.PathLike,
     out = Path(out_dir)
     previous = check_corpus_folder(out)
     for i, s in enumerate(corpus.series):
-        write_openface_csv(s, out / f"{s.video}.csv")
+        if s.node_kind == "au":
+            write_openface_csv(s, out / f"{s.video}.csv")
+        else:  # region flow (causalex.simulate.regions): series files, as `causalex extract --features roi` writes
+            s.save(out / f"{s.video}{SERIES_SUFFIX}")
+        for suffix in _VIDEO_SUFFIXES:  # an earlier corpus's file of this video in the other format
+            other = out / f"{s.video}{suffix}"
+            if suffix != (".csv" if s.node_kind == "au" else SERIES_SUFFIX) and other.is_file():
+                other.unlink()
         if on_file is not None:
             on_file(i + 1, len(corpus.series))
     write_labels_csv(out / LABELS_FILE, corpus.labels)
@@ -200,9 +209,10 @@ def write_corpus(corpus: SimulatedCorpus, out_dir: str | os.PathLike,
     write_text_atomic(out / SUMMARY_FILE, json.dumps(corpus.summary, indent=2) + "\n")
     current = {s.video for s in corpus.series}
     for video in previous:
-        stale = out / f"{video}.csv"
-        if video not in current and stale.is_file():
-            stale.unlink()
+        for suffix in _VIDEO_SUFFIXES:
+            stale = out / f"{video}{suffix}"
+            if video not in current and stale.is_file():
+                stale.unlink()
     log.info("wrote %d video files, %s, %s and %s to %s", len(corpus.series), LABELS_FILE, GRAPH_FILE,
              SUMMARY_FILE, out)
     return out

@@ -33,6 +33,9 @@ recipe sets, and where it deviates from its source:
 ``boostingvrme`` (BoostingVRME, ACM MM 2025; 18-region flow ``roi:boosting18``): slow-fast state-space
     model over whole videos, scalable interval selection decoder (k_p from the median training duration).
     Same plain-torch deviations as ``me-tst``.
+    All whole-video recipes train on videos of up to 30 s whole and on random 30-s crops of longer ones
+    (``data.video_cap_s = 30``; set it to 0 for whole videos of any length): an example then costs at most
+    five 6-s windows, where CAS(ME)^2-length videos (2-5 min) would cost 20-50 per optimiser step.
 ``pesformer-like`` (PESFormer; ``roi:auwgcn12``): timestamp-classifying transformer over whole videos
     zero-padded to one length, no graph, apex search decoder. Deviations: our transformer attends over a
     local window (``model.attn_window``) with a relative position bias where PESFormer attends over the
@@ -146,7 +149,10 @@ def feature_mismatch(recipe: Recipe, node_names: list[str], recorded_kind: str |
 
 
 _WINDOWS = {"data": {"sampling": "windows"}}
-_VIDEOS = {"data": {"sampling": "videos"}}
+WHOLE_VIDEO_CAP_S = 30.0  # whole-video recipes: longer training videos give a random 30-s crop per example
+_VIDEOS = {"data": {"sampling": "videos", "video_cap_s": WHOLE_VIDEO_CAP_S}}
+_CROP = ("training examples are whole videos up to 30 s and random 30-s crops of longer ones "
+         "(data.video_cap_s; 0 restores whole videos), so that a step costs at most 5 windows' worth")
 
 
 def _merge(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -178,26 +184,26 @@ _BUILTINS: list[Callable[[], Recipe]] = [
                                     "decode": {"decoder": "me-tst", "score_channel": "inside", "relative_p": 0.55,
                                                "synergy": "emotion-argmax"},
                                     "optim": {"loss": "focal"}}),
-                   (_PLAIN_TORCH_SSM, _FOCAL + " (ME-TST regresses one per-frame score)")),
+                   (_PLAIN_TORCH_SSM, _FOCAL + " (ME-TST regresses one per-frame score)", _CROP)),
     lambda: Recipe("me-tst-sf", "ME-TST+ (slow-fast)", "roi:metst5", "none",
                    _merge(_VIDEOS, {"model": {"backbone": "ssm-slowfast", "dynamic": False},
                                     "decode": {"decoder": "me-tst", "score_channel": "inside", "relative_p": 0.55,
                                                "synergy": "emotion-argmax"},
                                     "optim": {"loss": "focal"}}),
                    (_PLAIN_TORCH_SSM, "ME-TST+'s multi-granularity ROIs are not reproduced (5 regions only)",
-                    _FOCAL)),
+                    _FOCAL, _CROP)),
     lambda: Recipe("boostingvrme", "BoostingVRME (ACM MM 2025)", "roi:boosting18", "none",
                    _merge(_VIDEOS, {"model": {"backbone": "ssm-slowfast", "dynamic": False},
                                     "decode": {"decoder": "boostingvrme", "score_channel": "inside",
                                                "relative_p": 0.55},
                                     "optim": {"loss": "focal"}}),
-                   (_PLAIN_TORCH_SSM, _FOCAL)),
+                   (_PLAIN_TORCH_SSM, _FOCAL, _CROP)),
     lambda: Recipe("pesformer-like", "PESFormer", "roi:auwgcn12", "none",
                    _merge(_VIDEOS, {"model": {"backbone": "transformer", "dynamic": False},
                                     "decode": {"decoder": "search"}, "optim": {"loss": "focal"}}),
                    ("local attention (model.attn_window) with a relative position bias instead of attention over "
                     "the whole padded video", "PESFormer's feature pipeline is not reproduced (12-region flow "
-                    "stands in)", _FOCAL)),
+                    "stands in)", _FOCAL, _CROP)),
 ]
 for _build in _BUILTINS:
     register_recipe(_build())

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import typer
 
+from causalex_cli.commands.extract import Features, RoiLayout, RoiValue
 from causalex_cli.common import console, handle_errors, info, progress
 
 MECHANISM_CHOICES = ("default", "random")  # as causalex.simulate.MECHANISM_CHOICES (not imported: startup time)
@@ -79,6 +80,13 @@ def register(app: typer.Typer) -> None:
         questions: bool = typer.Option(False, "--questions", help="Also write questions.jsonl: ME-VQA / ME-LVQA "
                                                                   "questions with their true answers (for "
                                                                   "`causalex megc answer` and `megc score`)."),
+        features: Features = typer.Option(Features.au, "--features", help="au (default): OpenFace CSVs of AU "
+                                          "intensities; roi: region optical-flow series rendered from them, as "
+                                          "`causalex extract --features roi` writes (same labels and truth)."),
+        roi_layout: Optional[RoiLayout] = typer.Option(None, "--roi-layout", help="Regions of --features roi: "
+                                                       "auwgcn12 (default), metst5 or boosting18."),
+        roi_value: Optional[RoiValue] = typer.Option(None, "--roi-value", help="Per region with --features roi: "
+                                                     "magnitude (default, one node) or xy (two signed nodes)."),
     ) -> None:
         """Simulate a biased corpus: OpenFace CSVs, labels.csv, true_graph.json and corpus.json.
 
@@ -94,6 +102,9 @@ def register(app: typer.Typer) -> None:
 
         With --questions, questions.jsonl asks the MEGC ME-VQA / ME-LVQA questions with their true answers.
 
+        With --features roi the videos are region optical-flow series rendered from the AU series through a
+        face model (causalex.simulate.regions), for the region recipes (auwgcn, me-tst, boostingvrme).
+
         Example: causalex simulate -o corpus/ --preset family-a --mechanism random --mechanism-seed 3
         """
         from causalex.errors import InputError
@@ -102,6 +113,8 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--mechanism must be one of {', '.join(MECHANISM_CHOICES)}, got {mechanism!r}")
         if mechanism_seed is not None and mechanism_seed < 0:
             raise InputError(f"--mechanism-seed must be >= 0, got {mechanism_seed}")
+        if features is Features.au and (roi_layout is not None or roi_value is not None):
+            raise InputError("--roi-layout and --roi-value need --features roi")
         from causalex.simulate import check_corpus_folder, generate_corpus, write_corpus
 
         check_corpus_folder(output)  # before the work
@@ -110,16 +123,23 @@ def register(app: typer.Typer) -> None:
             task = bar.add_task(f"simulating {preset}", total=None)
             corpus = generate_corpus(preset, bias=bias, seed=seed, mechanism=mechanism, mechanism_seed=mechanism_seed,
                                      on_video=lambda done, total: bar.update(task, completed=done, total=total))
+            au_corpus = corpus
+            if features is Features.roi:
+                from causalex.simulate.regions import render_corpus_regions
+
+                corpus = render_corpus_regions(corpus, (roi_layout or RoiLayout.auwgcn12).value,
+                                               (roi_value or RoiValue.magnitude).value, seed)
             task = bar.add_task("writing", total=len(corpus.series))
             write_corpus(corpus, output, on_file=lambda done, total: bar.update(task, completed=done))
         extra = ""
         stale = output / "questions.jsonl"
-        if questions:
+        if questions:  # asked about AUs, whatever the videos' features
             from causalex.simulate.questions import write_corpus_questions
 
-            extra = f", {write_corpus_questions(corpus, seed, stale)} questions in questions.jsonl"
+            extra = f", {write_corpus_questions(au_corpus, seed, stale)} questions in questions.jsonl"
         elif stale.is_file():
             stale.unlink()  # an earlier corpus's questions no longer fit this one
         console.print(summary_table(corpus.summary))  # the result: shown even with -q
-        info(f"wrote {len(corpus.series)} videos, labels.csv, true_graph.json and corpus.json{extra} to {output} "
+        kind = "" if features is Features.au else f" ({corpus.summary['features']} region flow)"
+        info(f"wrote {len(corpus.series)} videos{kind}, labels.csv, true_graph.json and corpus.json{extra} to {output} "
              f"in {time.perf_counter() - start:.1f} s")
