@@ -11,8 +11,10 @@ Each comparison is one `causalex.compare.run_comparison` call (the library under
   videos (`SHAPED`), so that a comparison fits 2 cores;
 * ``casme2-samm``: trained on the casme2-shaped corpus, spotting the samm-shaped one (another bias, 200 fps).
 
-The simulator writes AU series only, so every recipe runs on AU features; the region recipes run off their
-source's features (the table's ``features`` column says so). Training is short (``--epochs``) so the whole
+``--features au`` (default): every recipe on the simulated AU series (the region recipes then run off their
+source's features; the table's ``features`` column says so). ``--features native``: each recipe on the
+features its source uses, the region ones on region flow rendered from the same AU series through the
+simulator's face model (`causalex.simulate.regions`, as ``causalex simulate --features roi`` writes). Training is short (``--epochs``) so the whole
 run fits about 10 minutes on 2 busy cores: the numbers rank the recipes' architectures under one protocol on
 these corpora, nothing more. They are our reimplementations, not the papers' systems or numbers.
 
@@ -36,6 +38,8 @@ from run import append_section, script_command  # noqa: E402  (benchmarks/run.py
 from causalex.compare import Corpus, run_comparison, table_markdown  # noqa: E402
 from causalex.simulate import generate_corpus  # noqa: E402
 from causalex.simulate.presets import get_preset  # noqa: E402
+from causalex.simulate.regions import render_corpus_regions  # noqa: E402
+from causalex.train.recipes import make_recipe  # noqa: E402
 
 RECIPES = "causalex,auwgcn,me-tst,pesformer-like"
 # Reduced corpora with a published corpus's shape: the preset's subjects and videos cut to these counts, its
@@ -56,14 +60,27 @@ def shaped_overrides(preset: str) -> dict[str, int]:
     return {**cut, "n_macro": max(1, round(spec.n_macro * share)), "n_micro": max(1, round(spec.n_micro * share))}
 
 
-def _corpus(preset: str, seed: int, quick: bool) -> Corpus:
+def _with_regions(corpus: Corpus, sim, recipes: list[str], seed: int) -> dict[str, Corpus]:
+    """``{node kind: corpus}``: the AU corpus and its region flow in each layout the recipes expect."""
+    out = {"au": corpus}
+    for layout in sorted({make_recipe(r).features.split(":", 1)[1] for r in recipes
+                          if make_recipe(r).features.startswith("roi:")}):
+        regions = render_corpus_regions(sim, layout, seed=seed)
+        out[f"roi:{layout}"] = Corpus(list(regions.series), list(regions.labels), f"{corpus.name} {layout}")
+    return out
+
+
+def _corpus(preset: str, seed: int, quick: bool, native: list[str] | None = None):
+    """The corpus, or with ``native`` (the recipes) ``{node kind: corpus}`` of its AU and region features."""
     if quick:
         sim = generate_corpus("tiny", seed=seed, n_subjects=3, n_videos=5, video_mean_s=15.0, video_min_s=12.0)
-        return Corpus(list(sim.series), list(sim.labels), f"tiny ({preset} stand-in)")
-    cut = shaped_overrides(preset)
-    sim = generate_corpus(preset, seed=seed, **cut)
-    name = f"{preset}-shaped ({cut['n_subjects']} subjects, {cut['n_videos']} videos)" if cut else preset
-    return Corpus(list(sim.series), list(sim.labels), name)
+        name = f"tiny ({preset} stand-in)"
+    else:
+        cut = shaped_overrides(preset)
+        sim = generate_corpus(preset, seed=seed, **cut)
+        name = f"{preset}-shaped ({cut['n_subjects']} subjects, {cut['n_videos']} videos)" if cut else preset
+    corpus = Corpus(list(sim.series), list(sim.labels), name)
+    return corpus if native is None else _with_regions(corpus, sim, native, seed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--corpora", default="small,family",
                     help=f"comma-separated comparisons among {', '.join(COMPARISONS)} (default small,family)")
+    ap.add_argument("--features", default="au", choices=("au", "native"),
+                    help="au: every recipe on AU series; native: each on its source's features (rendered regions)")
     ap.add_argument("--engine", default="serial", choices=("serial", "ray"),
                     help="ray: the recipes train as parallel Ray tasks (one CPU each)")
     ap.add_argument("--quick", action="store_true", help="tiny corpora and 2 epochs (smoke run)")
@@ -94,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in corpora:
             train_preset, test_preset = COMPARISONS[name]
-            train = _corpus(train_preset, args.seed, args.quick)
-            test = None if test_preset is None else _corpus(test_preset, args.seed + 1, args.quick)
+            native = recipes if args.features == "native" else None
+            train = _corpus(train_preset, args.seed, args.quick, native)
+            test = None if test_preset is None else _corpus(test_preset, args.seed + 1, args.quick, native)
             tic_one = time.perf_counter()
             doc = run_comparison(train, recipes, Path(tmp) / name, test=test, overrides=overrides,
                                  explicit=explicit, engine=args.engine, command=f"bench_compare {name}")
@@ -103,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                             + f"\nWall time of this comparison: {time.perf_counter() - tic_one:.0f} s.\n")
     total = time.perf_counter() - tic
     body = ("Our reimplementations of each method inside causalex (`causalex.train.recipes` lists what each sets "
-            "and where it deviates), all on simulated AU series, short training (" + str(explicit["optim"]["epochs"])
+            "and where it deviates), " + ("each on its source's features (region flow rendered from the simulated AU "
+            "series by causalex.simulate.regions)" if args.features == "native" else "all on simulated AU series")
+            + ", short training (" + str(explicit["optim"]["epochs"])
             + " epochs), k-fold with epoch and thresholds chosen on inner validation. Not the papers' systems: "
             "their own numbers (e.g. BoostingVRME's STRS 0.0562 on CAS(ME)^3, 0.2000 on SAMM-LV) are context only "
             f"and not comparable. Engine {args.engine}; wall time of all comparisons: {total:.0f} s.\n\n"

@@ -74,6 +74,39 @@ class CompareJob:
     explicit: dict[str, Any]
     run_dir: Path
     exclude_aus: list[str] = field(default_factory=list)
+    features: str = ""  # node kind of the corpus the recipe trains on (a key of the corpora given)
+
+
+def corpus_kind(corpus: Corpus) -> str:
+    """The node kind of a corpus's series (``au``, ``roi:<layout>``; the first series decides)."""
+    return corpus.series[0].node_kind if corpus.series else "au"
+
+
+def by_kind(corpora: "Corpus | dict[str, Corpus] | None") -> dict[str, Corpus]:
+    """``{node kind: corpus}`` of one corpus or of a mapping (whose keys are checked against the series).
+
+    Raises:
+        InputError: a mapping key that is not its corpus's node kind.
+    """
+    if corpora is None:
+        return {}
+    if isinstance(corpora, Corpus):
+        return {corpus_kind(corpora): corpora}
+    for kind, corpus in corpora.items():
+        if corpus.series and corpus_kind(corpus) != kind:
+            raise InputError(f"{corpus.name}: given as {kind} features but its series are {corpus_kind(corpus)}")
+    return dict(corpora)
+
+
+def pick_features(kinds: list[str], wanted: str) -> str:
+    """The kind among ``kinds`` that a recipe expecting ``wanted`` trains on: the same kind; for a region
+    recipe, region series of an unrecorded layout (``roi``); else the first kind given (the recipe then runs
+    off its source's features, which its row says)."""
+    if wanted in kinds:
+        return wanted
+    if wanted.startswith("roi") and "roi" in kinds:
+        return "roi"
+    return kinds[0]
 
 
 def check_engine(engine: str) -> None:
@@ -111,36 +144,38 @@ def job_config(job: CompareJob):
 
 
 def plan_jobs(recipes: list[str], out_dir: Path, overrides: dict[str, Any], explicit: dict[str, Any],
-              train: Corpus, test: Corpus | None) -> list[CompareJob]:
-    """One job per recipe, every config checked before any training.
+              train: dict[str, Corpus], test: dict[str, Corpus]) -> list[CompareJob]:
+    """One job per recipe, on the training corpus of its features, every config checked before any training.
 
     Raises:
-        InputError: an unknown or repeated recipe, a bad override, or a cross corpus of other features.
+        InputError: an unknown or repeated recipe, a bad override, or no cross corpus of the features a
+            recipe trains on.
     """
+    from causalex.bias.corpus import agree_au_names
+    from causalex.series import common_au_names
     from causalex.train.recipes import make_recipe
 
     if not recipes:
         raise InputError("no recipe to compare; give --recipes a,b (valid: see causalex train --help)")
     if len(set(recipes)) != len(recipes):
         raise InputError(f"recipes given twice: {', '.join(sorted({r for r in recipes if recipes.count(r) > 1}))}")
-    excluded: list[str] = []
-    if test is not None and train.series and test.series:
-        from causalex.bias.corpus import agree_au_names
-        from causalex.series import common_au_names
-
-        train_aus, test_aus = common_au_names(train.series), common_au_names(test.series)
-        shared, note = agree_au_names(train_aus, test_aus, train.name, test.name)
-        if note:
-            log.warning("%s", note)
-        excluded = [a for a in train_aus if a not in shared]
     jobs = []
     for name in recipes:
         try:
-            make_recipe(name)
-            job = CompareJob(name, overrides, explicit, out_dir / "runs" / name, excluded)
+            kind = pick_features(list(train), make_recipe(name).features)
+            job = CompareJob(name, overrides, explicit, out_dir / "runs" / name, features=kind)
             job_config(job)
         except (ValueError, TypeError) as exc:
             raise InputError(str(exc)) from None
+        if test and kind not in test:
+            raise InputError(f"recipe {name} trains on the {kind} features of {train[kind].name}; the cross corpus "
+                             f"has {', '.join(test)} only: give it as {kind} features too")
+        if test and train[kind].series and test[kind].series:
+            train_aus, test_aus = common_au_names(train[kind].series), common_au_names(test[kind].series)
+            shared, note = agree_au_names(train_aus, test_aus, train[kind].name, test[kind].name)
+            if note:
+                log.warning("%s", note)
+            job.exclude_aus = [a for a in train_aus if a not in shared]
         jobs.append(job)
     return jobs
 
@@ -213,19 +248,19 @@ def run_job(job: CompareJob, train: Corpus, test: Corpus | None, device: str = "
     return row
 
 
-def _run_serial(jobs: list[CompareJob], train: Corpus, test: Corpus | None, device: str,
+def _run_serial(jobs: list[CompareJob], train: dict[str, Corpus], test: dict[str, Corpus], device: str,
                 on_event: Event | None) -> list[dict[str, Any]]:
     rows = []
     for i, job in enumerate(jobs):
         if on_event is not None:
             on_event({"kind": "recipe_start", "recipe": job.recipe, "index": i, "total": len(jobs)})
-        rows.append(run_job(job, train, test, device, on_event))
+        rows.append(run_job(job, train[job.features], test.get(job.features), device, on_event))
         if on_event is not None:
             on_event({"kind": "recipe_done", "recipe": job.recipe, "index": i + 1, "total": len(jobs)})
     return rows
 
 
-def _run_ray(jobs: list[CompareJob], train: Corpus, test: Corpus | None, device: str, workers: int,
+def _run_ray(jobs: list[CompareJob], train: dict[str, Corpus], test: dict[str, Corpus], device: str, workers: int,
              on_event: Event | None) -> list[dict[str, Any]]:  # pragma: no cover - needs the ray extra
     import ray
 
@@ -234,9 +269,10 @@ def _run_ray(jobs: list[CompareJob], train: Corpus, test: Corpus | None, device:
         ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_job)
-        train_ref = ray.put(train)
-        test_ref = ray.put(test)
-        refs = {task.remote(job, train_ref, test_ref, device): i for i, job in enumerate(jobs)}
+        train_refs = {kind: ray.put(c) for kind, c in train.items()}
+        test_refs = {kind: ray.put(c) for kind, c in test.items()}
+        refs = {task.remote(job, train_refs[job.features], test_refs.get(job.features), device): i
+                for i, job in enumerate(jobs)}
         rows: list[dict[str, Any] | None] = [None] * len(jobs)
         pending = list(refs)
         while pending:
@@ -252,17 +288,21 @@ def _run_ray(jobs: list[CompareJob], train: Corpus, test: Corpus | None, device:
             ray.shutdown()
 
 
-def run_comparison(train: Corpus, recipes: list[str], out_dir: str | Path, *, test: Corpus | None = None,
+def run_comparison(train: "Corpus | dict[str, Corpus]", recipes: list[str], out_dir: str | Path, *,
+                   test: "Corpus | dict[str, Corpus] | None" = None,
                    overrides: dict[str, Any] | None = None, explicit: dict[str, Any] | None = None,
                    device: str = "cpu", engine: str = "serial", workers: int = 2, command: str = "",
                    on_event: Event | None = None) -> dict[str, Any]:
     """Train and score every recipe, then write the table files; returns the JSON document written.
 
     Args:
-        train: the corpus cross-validated in-domain (LOSO unless the overrides / explicit options say otherwise).
+        train: the corpus cross-validated in-domain (LOSO unless the overrides / explicit options say otherwise),
+            or the same videos as several feature kinds (``{node kind: corpus}``, e.g. AU series and
+            ``roi:metst5`` region flow): each recipe then trains on the features it expects (`pick_features`).
         recipes: recipe names, in table order.
         out_dir: a new or empty folder: ``runs/<recipe>/`` model folders and the `TABLE_FILES`.
-        test: a second corpus for the cross-corpus columns (its labels are read only for scoring).
+        test: a second corpus for the cross-corpus columns (its labels are read only for scoring); with
+            several feature kinds, it needs each kind that a recipe trains on.
         overrides: a ``--config`` document applied to every recipe.
         explicit: explicit options applied last (``{"optim": {"epochs": 2}, "protocol": {...}}``).
         engine: ``serial`` or ``ray`` (recipes as parallel tasks, ``workers`` CPUs).
@@ -276,14 +316,18 @@ def run_comparison(train: Corpus, recipes: list[str], out_dir: str | Path, *, te
     except ValueError as exc:
         raise InputError(str(exc)) from None
     check_output(out)
-    jobs = plan_jobs(list(recipes), out, overrides or {}, explicit or {}, train, test)
+    train_kinds, test_kinds = by_kind(train), by_kind(test)
+    jobs = plan_jobs(list(recipes), out, overrides or {}, explicit or {}, train_kinds, test_kinds)
     # nothing is written before the first recipe's training has checked the inputs (run_experiment creates its
     # folder then); the table files come last, each atomically
     if engine == "ray":
-        rows = _run_ray(jobs, train, test, device, workers, on_event)
+        rows = _run_ray(jobs, train_kinds, test_kinds, device, workers, on_event)
     else:
-        rows = _run_serial(jobs, train, test, device, on_event)
-    doc = {"columns": list(COLUMNS), "rows": rows, "corpus": train.name, "test_corpus": test.name if test else None,
+        rows = _run_serial(jobs, train_kinds, test_kinds, device, on_event)
+    first, first_test = next(iter(train_kinds.values())), next(iter(test_kinds.values()), None)
+    doc = {"columns": list(COLUMNS), "rows": rows, "corpus": first.name,
+           "test_corpus": first_test.name if first_test else None,
+           "feature_corpora": {kind: c.name for kind, c in train_kinds.items()},
            "protocol": job_config(jobs[0]).protocol.protocol, "engine": engine, "command": command,
            "note": "our reimplementations of each method inside causalex (causalex.train.recipes lists the "
                    "deviations); epoch and thresholds chosen on inner-validation subjects only"}
@@ -302,7 +346,9 @@ def _cell(value: Any, digits: int = 4) -> str:
 def table_markdown(doc: dict[str, Any]) -> str:
     """The comparison as a markdown table with a heading that says what the numbers are."""
     cross = f", cross-corpus on {doc['test_corpus']}" if doc.get("test_corpus") else ""
-    lines = [f"# Recipe comparison on {doc['corpus']} ({doc['protocol']}{cross})", "",
+    kinds = list(doc.get("feature_corpora") or {})
+    own = f", each recipe on its own features where given ({', '.join(kinds)})" if len(kinds) > 1 else ""
+    lines = [f"# Recipe comparison on {doc['corpus']} ({doc['protocol']}{cross}{own})", "",
              f"{doc['note']}. F1: MEGC spotting (IoU >= 0.5), out-of-fold; STRS: micro spotting F1 x recognition F1; "
              "train s/fold: mean over the cross-validation folds; spot frames/s: the deployment model, one process.",
              "", "| " + " | ".join(doc["columns"]) + " |", "|" + "---|" * len(doc["columns"])]

@@ -105,3 +105,30 @@ def test_ray_engine_writes_the_files_a_serial_run_writes(corpora, tmp_path):
     rows = [list(csv.DictReader((tmp_path / d / "comparison.csv").open())) for d in ("serial", "ray")]
     keep = ("recipe", "f1_micro", "f1_macro", "f1_overall", "strs", "parameters")
     assert [{k: r[k] for k in keep} for r in rows[0]] == [{k: r[k] for k in keep} for r in rows[1]]
+
+
+def test_each_recipe_trains_on_its_own_features_when_given(corpora, tmp_path):
+    from causalex.simulate.regions import render_corpus_regions
+
+    for name, seed in (("A", 1), ("B", 2)):  # the same videos as metst5 region flow
+        sim = generate_corpus("tiny", seed=seed, n_subjects=4, n_videos=5, video_mean_s=15.0, video_min_s=12.0)
+        write_corpus(render_corpus_regions(sim, "metst5", seed=seed), tmp_path / f"{name}5")
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(app, [
+        "compare", str(corpora / "A"), str(tmp_path / "A5"), "--labels", str(corpora / "A" / "labels.csv"),
+        "-o", str(out), "--config", str(corpora / "tiny.json"), "--recipes", "causalex,me-tst", "--folds", "2",
+        "--epochs", "1", "--test-corpus", str(corpora / "B"), "--test-corpus", str(tmp_path / "B5"),
+        "--test-labels", str(corpora / "B" / "labels.csv")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "comparison.json").read_text())
+    assert [r["features"] for r in doc["rows"]] == ["AU", "region (roi:metst5)"]
+    assert doc["feature_corpora"] == {"au": "A", "roi:metst5": "A5"}
+    assert "each recipe on its own features" in (out / "comparison.md").read_text()
+    model = json.loads((out / "runs" / "me-tst" / "config.json").read_text())
+    assert "brow_l" in json.dumps(model)  # trained on the region nodes
+    # a cross corpus without the region features a recipe trains on is refused before any training
+    bad = CliRunner().invoke(app, [
+        "compare", str(corpora / "A"), str(tmp_path / "A5"), "--labels", str(corpora / "A" / "labels.csv"),
+        "-o", str(tmp_path / "bad"), "--recipes", "me-tst", "--test-corpus", str(corpora / "B"),
+        "--test-labels", str(corpora / "B" / "labels.csv")])
+    assert bad.exit_code == 2 and "roi:metst5" in bad.output and not (tmp_path / "bad").exists()

@@ -15,13 +15,44 @@ from causalex_cli.common import (THREADS_HELP, comma_list, console, csv_fps_opti
 
 
 def _corpus(paths: list[Path], labels: Path, fps: Optional[float]):
+    """One `Corpus`, or ``{node kind: Corpus}`` when the paths hold several feature kinds of the same videos."""
     from causalex.compare import Corpus
+    from causalex.errors import InputError
     from causalex.labels import read_labels_file
     from causalex.readers import load_series_inputs
 
     doc = read_labels_file(labels)
-    name = paths[0].name if len(paths) == 1 else ",".join(p.name for p in paths)
-    return Corpus(load_series_inputs(paths, fps=fps), doc.intervals, name, doc, str(labels))
+    groups: dict[str, list[Path]] = {}
+    loaded: dict[str, list] = {}
+    for path in paths:  # grouped by feature kind: a video appears once per kind
+        series = load_series_inputs([path], fps=fps)
+        kinds = {s.node_kind for s in series}
+        if len(kinds) > 1:
+            raise InputError(f"{path}: holds series of several feature kinds ({', '.join(sorted(kinds))}); give "
+                             "each kind as its own folder")
+        kind = kinds.pop()
+        seen = {s.video for s in loaded.get(kind, [])}
+        twice = next((s.video for s in series if s.video in seen), None)
+        if twice is not None:
+            raise InputError(f"{path}: video id {twice!r} appears twice among the {kind} series "
+                             f"({', '.join(str(p) for p in groups[kind])})")
+        groups.setdefault(kind, []).append(path)
+        loaded.setdefault(kind, []).extend(series)
+    corpora = {}
+    for kind, group in groups.items():
+        name = group[0].name if len(group) == 1 else ",".join(p.name for p in group)
+        corpora[kind] = Corpus(loaded[kind], doc.intervals, name, doc, str(labels))
+    if len(corpora) == 1:
+        return next(iter(corpora.values()))
+    videos = {kind: {s.video for s in c.series} for kind, c in corpora.items()}
+    first = next(iter(videos))
+    for kind, have in videos.items():
+        if have != videos[first]:
+            missing = sorted(videos[first] ^ have)[0]
+            raise InputError(f"the {kind} series ({corpora[kind].name}) and the {first} series "
+                             f"({corpora[first].name}) cover different videos (e.g. {missing}): give the same "
+                             "videos as each feature kind")
+    return corpora
 
 
 def _table(doc: dict) -> Table:
@@ -47,7 +78,9 @@ def _table(doc: dict) -> Table:
 
 @handle_errors
 def compare(
-    corpus: List[Path] = typer.Argument(..., help="Training corpus: series files or folders."),
+    corpus: List[Path] = typer.Argument(..., help="Training corpus: series files or folders. Folders of the same "
+                                                  "videos as other features (AU series, extract --features roi "
+                                                  "layouts) let each recipe train on the features it expects."),
     labels: Path = typer.Option(..., "--labels", help="Labels CSV of the corpus."),
     recipes: str = typer.Option(..., "--recipes", metavar="<name,...>",
                                 help="Comma-separated recipes (causalex train --recipe), in table order."),
@@ -76,6 +109,10 @@ def compare(
     on inner-validation subjects only) and write one table: in-domain F1 micro / macro / overall and STRS,
     cross-corpus F1 and STRS (--test-corpus), training time per fold, spotting throughput, parameters.
 
+    Each recipe trains on the features it expects when the corpus is given as several folders of the same
+    videos (e.g. AU series and extract --features roi --roi-layout metst5); otherwise on the one kind given,
+    which its row's features column says.
+
     Example: causalex compare corpus/ --labels corpus/labels.csv --recipes causalex,me-tst -o cmp
     """
     from causalex.compare import run_comparison
@@ -102,8 +139,11 @@ def compare(
     train = _corpus(list(corpus), labels, fps)
     test = _corpus(list(test_corpus), test_labels, fps) if test_corpus else None
     names = list(comma_list(recipes))
-    info(f"{len(names)} recipe(s) on {len(train.series)} videos" + (f", cross-corpus on {len(test.series)}" if test
-                                                                    else "") + f", engine {engine}")
+    first = next(iter(train.values())) if isinstance(train, dict) else train
+    kinds = f" as {', '.join(train)}" if isinstance(train, dict) else ""
+    first_test = next(iter(test.values())) if isinstance(test, dict) else test
+    info(f"{len(names)} recipe(s) on {len(first.series)} videos{kinds}"
+         + (f", cross-corpus on {len(first_test.series)}" if first_test else "") + f", engine {engine}")
     with progress() as bar:
         task = bar.add_task("recipes", total=len(names))
         folds_task = bar.add_task("folds", total=None)
