@@ -14,12 +14,13 @@ Each comparison is one `causalex.compare.run_comparison` call (the library under
 ``--features au`` (default): every recipe on the simulated AU series (the region recipes then run off their
 source's features; the table's ``features`` column says so). ``--features native``: each recipe on the
 features its source uses, the region ones on region flow rendered from the same AU series through the
-simulator's face model (`causalex.simulate.regions`, as ``causalex simulate --features roi`` writes). Training is short (``--epochs``) so the whole
-run fits about 10 minutes on 2 busy cores: the numbers rank the recipes' architectures under one protocol on
-these corpora, nothing more. They are our reimplementations, not the papers' systems or numbers.
+simulator's face model (`causalex.simulate.regions`, as ``causalex simulate --features roi`` writes).
+Training is short (``--epochs``) so that ``small,family`` fits about 10 minutes on 2 busy cores: the
+numbers rank the recipes' architectures under one protocol on these corpora, nothing more. They are our reimplementations, not the papers' systems or numbers.
 
     python benchmarks/bench_compare.py                       # default recipes, 3 folds, 8 epochs
     python benchmarks/bench_compare.py --quick --no-append   # tiny corpora, 2 recipes (a smoke run)
+    python benchmarks/bench_compare.py --corpora casme2-samm,samm --features native --engine ray
 
 Appends a section to benchmarks/RESULTS.md (``--no-append`` to print only).
 """

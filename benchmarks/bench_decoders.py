@@ -41,7 +41,8 @@ from causalex.simulate import generate_corpus  # noqa: E402
 from causalex.spot.decoding import DecodeConfig, TypeDecodeConfig, decode_video  # noqa: E402
 from causalex.spot.scoring import decode_scores, score_prepared  # noqa: E402
 from causalex.train.config import ExperimentConfig  # noqa: E402
-from causalex.train.experiment import fold_videos, prepare_videos  # noqa: E402
+from causalex.train.experiment import prepare_videos  # noqa: E402
+from causalex.train.folds import fold_videos  # noqa: E402
 from causalex.train.fit import fit_model  # noqa: E402
 from causalex.train.inputs import label_counts  # noqa: E402
 from causalex.train.protocols import make_folds  # noqa: E402

@@ -33,7 +33,8 @@ from causalex.model.network import build_model  # noqa: E402
 from causalex.simulate import generate_corpus  # noqa: E402
 from causalex.spot.scoring import decode_prepared  # noqa: E402
 from causalex.train.config import ExperimentConfig  # noqa: E402
-from causalex.train.experiment import fold_graph, fold_videos, prepare_videos  # noqa: E402
+from causalex.train.experiment import prepare_videos  # noqa: E402
+from causalex.train.folds import fold_graph, fold_videos  # noqa: E402
 from causalex.train.fit import fit_model  # noqa: E402
 from causalex.train.inputs import check_inputs, label_counts  # noqa: E402
 from causalex.train.protocols import make_folds  # noqa: E402

@@ -13,8 +13,10 @@ of the deployment model (input frames per second of wall time, features + networ
 and the number of trainable parameters. Written atomically as ``comparison.csv``, ``comparison.md`` and
 ``comparison.json`` in ``OUT``.
 
-``engine="ray"`` trains the recipes as parallel Ray tasks (one CPU each, the ``ray`` extra) and writes the
-same files as a serial run (rows in the order the recipes were given; times are measured inside each task).
+``engine="ray"`` trains the recipes as parallel Ray tasks, each recipe's cross-validation folds as parallel
+Ray tasks inside it (one CPU each, the ``ray`` extra; `causalex.train.folds`), and writes the same files as
+a serial run (rows in the order the recipes were given). Times are measured inside each task: with folds in
+parallel, the training time per fold is still one fold's own wall time.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from causalex.errors import InputError, input_error
 from causalex.fileio import write_text_atomic
 from causalex.labels import Interval, LabelsFile
 from causalex.series import AUSeries
+from causalex.train.folds import check_engine
 
 log = logging.getLogger(__name__)
 Event = Callable[[dict[str, Any]], None]
@@ -41,7 +44,6 @@ Event = Callable[[dict[str, Any]], None]
 COLUMNS = ("recipe", "features", "graph", "backbone", "decoder", "loss", "sampling",
            "f1_micro", "f1_macro", "f1_overall", "strs", "cross_f1_micro", "cross_f1_macro", "cross_f1_overall",
            "cross_strs", "train_s_per_fold", "folds", "spot_frames_per_s", "parameters")
-ENGINES = ("serial", "ray")
 TABLE_FILES = ("comparison.csv", "comparison.md", "comparison.json")
 
 
@@ -75,6 +77,7 @@ class CompareJob:
     run_dir: Path
     exclude_aus: list[str] = field(default_factory=list)
     features: str = ""  # node kind of the corpus the recipe trains on (a key of the corpora given)
+    fold_engine: str = "serial"  # how the recipe's cross-validation folds run (causalex.train.folds)
 
 
 def corpus_kind(corpus: Corpus) -> str:
@@ -107,17 +110,6 @@ def pick_features(kinds: list[str], wanted: str) -> str:
     if wanted.startswith("roi") and "roi" in kinds:
         return "roi"
     return kinds[0]
-
-
-def check_engine(engine: str) -> None:
-    """Raise ValueError listing the valid engines, or InputError when ``ray`` is asked and not installed."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
-    if engine == "ray":
-        import importlib.util
-
-        if importlib.util.find_spec("ray") is None:
-            raise input_error(None, "engine 'ray' needs Ray: pip install 'ray>=2.9' (the 'ray' extra of causalex)")
 
 
 def check_output(out_dir: Path) -> None:
@@ -223,7 +215,7 @@ def run_job(job: CompareJob, train: Corpus, test: Corpus | None, device: str = "
 
     result = run_experiment(train.series, train.labels, config, recipe.graph, job.run_dir, torch.device(device),
                             on_event=timed, exclude_aus=job.exclude_aus, labels_file=train.labels_file,
-                            labels_path=train.labels_path,
+                            labels_path=train.labels_path, engine=job.fold_engine,
                             command=f"causalex compare (recipe {job.recipe})")
     bundle = load_checkpoint(job.run_dir / "model.pt")
     spotter = ModelSpotter(bundle, device)
@@ -321,6 +313,8 @@ def run_comparison(train: "Corpus | dict[str, Corpus]", recipes: list[str], out_
     # nothing is written before the first recipe's training has checked the inputs (run_experiment creates its
     # folder then); the table files come last, each atomically
     if engine == "ray":
+        for job in jobs:  # a recipe's folds run as Ray tasks too (nested in the recipe's task)
+            job.fold_engine = "ray"
         rows = _run_ray(jobs, train_kinds, test_kinds, device, workers, on_event)
     else:
         rows = _run_serial(jobs, train_kinds, test_kinds, device, on_event)

@@ -26,20 +26,17 @@ import torch
 from causalex.checkpoint import ModelBundle, library_versions, save_checkpoint
 from causalex.errors import InputError, input_error
 from causalex.fileio import write_text_atomic
-from causalex.graph import AUGraph, linked_pairs
 from causalex.labels import Interval, LabelsFile, group_by_video, write_predictions_csv
-from causalex.logs import info_logs_off
-from causalex.metrics import error_breakdown, evaluate_predictions, evaluate_spotting
-from causalex.metrics.volume import count_types, log_volume_warnings, volume_warnings
+from causalex.metrics import error_breakdown, evaluate_predictions
+from causalex.metrics.volume import log_volume_warnings
 from causalex.model.network import build_model
 from causalex.readers import with_label_subjects
 from causalex.series import AUSeries, without_aus
-from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
 from causalex.train.deployment import deployment_selection
 from causalex.train.estimate import FoldClock, plan_line
-from causalex.train.fit import fit_model
+from causalex.train.folds import FoldData, interval_from_json, run_folds, train_fold
 from causalex.train.graph_checks import check_graph_spec, graph_au_note, graph_leak_warning
 from causalex.train.graphs import needs_data, resolve_graph, series_au_names, videos_seen_by_graph
 from causalex.train.inputs import check_inputs, label_counts, warn_unknown_emotions
@@ -175,69 +172,13 @@ def _run_selection(folds: list[Fold]) -> str:
     return f"{SELECTION_INNER}, except {', '.join(unselected)}: {SELECTION_NONE}"
 
 
-def fold_graph(fold: Fold, graph_spec: str, series: list[AUSeries], videos: list[PreparedVideo],
-               labels: list[Interval], au_names: list[str], config: ExperimentConfig,
-               contexts: dict[str, list[AUSeries]] | None = None) -> AUGraph:
-    """The AU graph of one fold: a data-driven variant is built from the fold's non-test subjects only
-    (``contexts``: other corpora, AU series only, for the causal variant's AU selection)."""
-    non_test = set(fold.train_subjects) | {s for s in fold.val_subjects if s not in fold.test_subjects}
-    fit_series = [s for s, v in zip(series, videos) if v.subject in non_test]
-    fit_videos = {s.video for s in fit_series}
-    with info_logs_off("causalex.discover"):  # its sample and edge logs would repeat per fold (the record has the size)
-        return resolve_graph(graph_spec, fit_series, [iv for iv in labels if iv.video in fit_videos], au_names,
-                             config.graph, contexts=contexts)
-
-
-def fold_videos(videos: list[PreparedVideo], subjects: list[str]) -> list[PreparedVideo]:
-    """The videos of ``subjects``, in their order in ``videos``."""
-    wanted = set(subjects)
-    return [v for v in videos if v.subject in wanted]
-
-
-def _train_fold(fold: Fold, videos: list[PreparedVideo], series: list[AUSeries], labels: list[Interval],
-                au_names: list[str], graph_spec: str, config: ExperimentConfig, device: torch.device, seed: int,
-                layout: ModelDirLayout, on_event: Event | None, contexts: dict[str, list[AUSeries]] | None = None,
-                stop_epoch: int | None = None):
-    graph = fold_graph(fold, graph_spec, series, videos, labels, au_names, config, contexts)
-    train_v, val_v = fold_videos(videos, fold.train_subjects), fold_videos(videos, fold.val_subjects)
-
-    def on_epoch(record: dict[str, Any]) -> None:
-        _emit(on_event, kind="epoch", fold=fold.name, epochs=config.optim.epochs, **record)
-
-    fitted = fit_model(train_v, val_v, graph.adjacency_for(au_names), au_names, config, device, seed,
-                       node_mask=graph.node_mask(au_names), stop_epoch=stop_epoch,
-                       on_epoch=on_epoch, state_path=layout.resume / f"{fold.name}.state.pt",
-                       durations_from=[v for v in train_v + val_v if v.subject not in fold.test_subjects])
-    return graph, fitted.decode, fitted.result
-
-
-def _fold_record(fold: Fold, result, preds: list[Interval], truth: list[Interval], graph: AUGraph) -> dict[str, Any]:
-    scores = evaluate_spotting(preds, truth).to_json()
-    chosen = next((h for h in result.history if h["epoch"] == result.best_epoch), {})
-    warnings = volume_warnings(count_types(preds), count_types(truth), f"fold {fold.name}",
-                               "the test subjects' ground truths")
-    return {"fold": fold.name, "test_subjects": fold.test_subjects, "val_subjects": fold.val_subjects,
-            "graph_links": linked_pairs(graph),
-            "selection": fold.selection, "best_epoch": result.best_epoch, "val_f1": result.val_f1,
-            "thresholds": result.thresholds, "val_counts": chosen.get("val_counts"),
-            "val_guarded": chosen.get("val_guarded", []), "threshold_sources": result.threshold_sources,
-            "warnings": warnings,
-            "epochs_guarded": [h["epoch"] for h in result.history if h.get("val_guarded")],
-            "micro_f1": scores["micro"]["f1"], "macro_f1": scores["macro"]["f1"],
-            "overall_f1": scores["overall"]["f1"], "n_pred": scores["overall"]["n_pred"],
-            "n_gt": scores["overall"]["n_gt"], "tp": scores["overall"]["tp"]}
-
-
-def _interval_json(iv: Interval) -> list:
-    return [iv.video, iv.onset, iv.apex, iv.offset, iv.type, iv.emotion, iv.score]
-
-
 def run_experiment(series: list[AUSeries], labels: list[Interval], config: ExperimentConfig, graph_spec: str,
                    output_dir: str | Path, device: torch.device, *, labels_path: str | None = None,
                    resume: bool = False, on_event: Event | None = None, command: str = "",
                    exclude_aus: tuple[str, ...] | list[str] = (),
                    labels_file: LabelsFile | None = None,
-                   contexts: dict[str, list[AUSeries]] | None = None) -> ExperimentResult:
+                   contexts: dict[str, list[AUSeries]] | None = None, engine: str = "serial",
+                   workers: int = 2) -> ExperimentResult:
     """Cross-validate, train the deployment model and write the model folder.
 
     Args:
@@ -256,6 +197,9 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         exclude_aus: AUs the model does not use (e.g. AUs a bias study found a corpus biased on).
         labels_file: the labels file as read (`causalex.labels.read_labels_file`): its rows name problems,
             and it gives the subjects of videos without any expression.
+        engine: ``serial``, or ``ray``: the cross-validation folds as parallel Ray tasks (`causalex.train.folds`;
+            the same files as a serial run); the deployment model trains here afterwards.
+        workers: CPUs of a local Ray instance started for ``ray`` (none is started inside a running one).
 
     Raises:
         InputError: bad inputs (checked before anything is written) or an unresumable output folder.
@@ -299,45 +243,38 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                "videos": [s.video for s in series], **inputs_digests(series, labels, au_names), "command": command}
     _start_dir(layout, run_doc, resume)
 
-    all_preds: list[Interval] = []
-    records = []
-    evidence: list[ValidationEvidence] = []  # every fold's inner-validation evidence, pooled for the deployment model
+    # every fold's inner-validation evidence is pooled for the deployment model
     log.info("%s", plan_line(len(folds), config.optim.epochs, config.protocol.final_model, needs_data(graph_spec),
                              len(videos)))
     clock = FoldClock(len(folds), config.protocol.final_model)
+    data = FoldData(videos, series, labels, au_names, graph_spec, config, contexts)
+    docs: dict[int, dict[str, Any]] = {}
+    todo = []
     for i, fold in enumerate(folds):
         done_path = layout.resume / f"{fold.name}.json"
-        if done_path.exists():
-            doc = json.loads(done_path.read_text(encoding="utf-8"))
-            preds = [Interval(video=v, onset=s, apex=a, offset=e, type=t, emotion=em, score=sc)
-                     for v, s, a, e, t, em, sc in doc["predictions"]]
-            records.append(doc["record"])
-            if doc.get("evidence"):
-                evidence.append(ValidationEvidence.from_json(doc["evidence"]))
-            log_volume_warnings(doc["record"].get("warnings", []))
-            all_preds.extend(preds)
-            _emit(on_event, kind="fold_done", index=i + 1, total=len(folds), record=doc["record"], resumed=True)
-            continue
-        _emit(on_event, kind="fold_start", fold=fold.name, index=i + 1, total=len(folds), epochs=config.optim.epochs)
-        clock.fold_started()
-        graph, decode, result = _train_fold(fold, videos, series, labels, au_names, graph_spec, config, device,
-                                            config.seed + i, layout, on_event, contexts)
-        model = build_model(config.model, graph.adjacency_for(au_names), graph.node_mask(au_names)).to(device)
-        model.load_state_dict(result.state_dict)
-        test_v = fold_videos(videos, fold.test_subjects)
-        preds = [iv for v in test_v for iv in decode_prepared(model, v, config, decode, device, au_names)]
-        record = _fold_record(fold, result, preds, [iv for v in test_v for iv in v.labels], graph)
-        log_volume_warnings(record["warnings"])
-        if result.evidence is not None:
-            evidence.append(result.evidence)
-        write_text_atomic(done_path, json.dumps({"record": record, "predictions": [_interval_json(p) for p in preds],
-                                                 "evidence": result.evidence.to_json() if result.evidence else None}))
-        (layout.resume / f"{fold.name}.state.pt").unlink(missing_ok=True)
-        records.append(record)
-        all_preds.extend(preds)
-        if (eta := clock.fold_done(i + 1)) is not None:
+        if done_path.exists():  # resumed: the fold's file is its whole output
+            docs[i] = json.loads(done_path.read_text(encoding="utf-8"))
+            log_volume_warnings(docs[i]["record"].get("warnings", []))
+            _emit(on_event, kind="fold_done", index=i + 1, total=len(folds), record=docs[i]["record"], resumed=True)
+        else:
+            todo.append((i, fold))
+
+    def fold_events(event: dict[str, Any]) -> None:
+        if event["kind"] == "fold_start":
+            event = {**event, "total": len(folds)}
+            clock.fold_started()
+        _emit(on_event, **event)
+
+    for n_done, (i, doc) in enumerate(run_folds(todo, data, str(device), layout.resume, engine, workers,
+                                                fold_events), start=len(docs) + 1):
+        docs[i] = doc
+        log_volume_warnings(doc["record"]["warnings"])
+        if engine == "serial" and (eta := clock.fold_done(i + 1)) is not None:
             log.info("%s", eta)
-        _emit(on_event, kind="fold_done", index=i + 1, total=len(folds), record=record, resumed=False)
+        _emit(on_event, kind="fold_done", index=n_done, total=len(folds), record=doc["record"], resumed=False)
+    records = [docs[i]["record"] for i in range(len(folds))]
+    all_preds = [interval_from_json(row) for i in range(len(folds)) for row in docs[i]["predictions"]]
+    evidence = [ValidationEvidence.from_json(docs[i]["evidence"]) for i in range(len(folds)) if docs[i].get("evidence")]
 
     truth = [iv for v in videos for iv in v.labels]
     scores = evaluate_predictions(all_preds, truth)
@@ -363,8 +300,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         log.info("deployment model on all %d subjects: %s", len(everyone), chosen.description)
         _emit(on_event, kind="fold_start", fold="final", index=len(folds), total=len(folds),
               epochs=chosen.epoch or config.optim.epochs)
-        graph, decode, result = _train_fold(fold, videos, series, labels, au_names, graph_spec, config, device,
-                                            config.seed + 10_000, layout, on_event, contexts, stop_epoch=chosen.epoch)
+        graph, decode, result = train_fold(fold, data, device, config.seed + 10_000,
+                                           layout.resume / f"{fold.name}.state.pt", on_event, stop_epoch=chosen.epoch)
         for kind, thr in (chosen.thresholds or {}).items():
             setattr(decode, kind, replace(decode.for_type(kind), threshold=float(thr)))
         thresholds = {k: decode.for_type(k).threshold for k in ("micro", "macro")}

@@ -98,8 +98,8 @@ def compare(
     config_file: Optional[Path] = typer.Option(None, "--config", help="JSON overrides applied to every recipe "
                                                                       "(as causalex train --config)."),
     engine: str = typer.Option("serial", "--engine", metavar="<serial|ray>",
-                               help="serial, or ray: recipes as parallel Ray tasks (needs causalex\\[ray]); "
-                                    "the same files either way."),
+                               help="serial, or ray: recipes and their folds as parallel Ray tasks (needs "
+                                    "causalex\\[ray]); the same files either way."),
     workers: int = typer.Option(2, "--workers", min=1, help="CPUs of the local Ray instance (--engine ray)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda.", metavar="<cpu|cuda>"),
     threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),

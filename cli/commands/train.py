@@ -188,6 +188,10 @@ def train(
     exclude_aus: Optional[str] = typer.Option(None, "--exclude-aus",
                                               help="Comma-separated AUs the model does not use (e.g. the bias AUs "
                                                    "of a `causalex bias` reliance table).", metavar="<AU,...>"),
+    engine: str = typer.Option("serial", "--engine", metavar="<serial|ray>",
+                               help="serial, or ray: the cross-validation folds as parallel Ray tasks (needs "
+                                    "causalex\\[ray]); the same files either way."),
+    workers: int = typer.Option(2, "--workers", min=1, help="CPUs of the local Ray instance (--engine ray)."),
 ) -> None:
     """Train the spotter with leave-one-subject-out (default), k-fold or an explicit split. In every fold
     the epoch and the decoding thresholds are chosen on inner-validation subjects; out-of-fold predictions
@@ -202,10 +206,15 @@ def train(
     from causalex.labels import read_labels_file
     from causalex.readers import load_series_inputs
     from causalex.train.experiment import check_model_folder, run_experiment
+    from causalex.train.folds import check_engine
     from causalex.train.graph_checks import check_graph_spec
     from causalex.train.loop import resolve_device
     from causalex.train.recipes import feature_mismatch, make_recipe, recipe_config
 
+    try:
+        check_engine(engine)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     overrides = _overrides(config_file)
     recipe_name = recipe or str(overrides.get("recipe") or "")  # --recipe wins over the config file's "recipe"
     try:
@@ -273,7 +282,8 @@ def train(
             if kind == "prepare":
                 bar.update(prep_task, completed=event["done"])
             elif kind == "fold_start":
-                bar.update(fold_task, total=event["total"], description=f"fold {event['fold']}")
+                label = f"folds ({workers} in parallel)" if event.get("parallel") else f"fold {event['fold']}"
+                bar.update(fold_task, total=event["total"], description=label)
                 bar.reset(epoch_task, total=event["epochs"])
             elif kind == "epoch":
                 vf1 = f" val F1 {event['val_f1']:.3f}" if "val_f1" in event else ""
@@ -295,6 +305,7 @@ def train(
         result = run_experiment(all_series, all_labels, config, graph, output, torch_device,
                                 labels_path=str(labels), resume=resume, on_event=on_event,
                                 exclude_aus=comma_list(exclude_aus), labels_file=labels_doc, contexts=contexts,
+                                engine=engine, workers=workers,
                                 command=" ".join(shlex.quote(a) for a in ["causalex", *sys.argv[1:]]))
     metrics = result.metrics
     console.print(_fold_table(result.folds, metrics["optimistic_selection"]))
