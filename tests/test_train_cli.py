@@ -358,3 +358,34 @@ def test_deployment_model_sees_every_subject_with_the_folds_selection(corpus_dir
     assert f"trained on all {len(subjects)} subjects" in text
     assert "training plan: 3 folds x 2 epochs + the deployment model (up to 2) = up to 8 epochs" in text
     assert "first fold took" in text and "left for 3 more" in text
+
+
+def test_unknown_engine_lists_the_valid_ones(corpus_dir, tmp_path):
+    result = _train(corpus_dir, tmp_path / "m", "--engine", "spark")
+    assert result.exit_code == 2 and "valid: serial, ray" in result.output and not (tmp_path / "m").exists()
+
+
+def test_ray_engine_without_ray_says_how_to_install(corpus_dir, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    result = _train(corpus_dir, tmp_path / "m", "--engine", "ray")
+    assert result.exit_code == 2 and "pip install 'ray>=2.9'" in result.output and not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_parallel_folds_write_what_serial_folds_write(corpus_dir, tmp_path):
+    pytest.importorskip("ray")
+    serial = _train(corpus_dir, tmp_path / "serial")
+    parallel = _train(corpus_dir, tmp_path / "ray", "--engine", "ray", "--workers", "2")
+    assert serial.exit_code == 0, serial.output
+    assert parallel.exit_code == 0, parallel.output
+    for name in ("predictions.csv", "graph.json"):  # folds as parallel Ray tasks: the files of a serial run
+        assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes(), name
+    metrics = [json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("serial", "ray")]
+    assert [f["fold"] for f in metrics[1]["folds"]] == ["fold1", "fold2", "fold3"]  # fold order, not finish order
+    for a, b in zip(metrics[0]["folds"], metrics[1]["folds"]):
+        assert a == b
+    assert metrics[0]["final_model"] == metrics[1]["final_model"]
+    assert not (tmp_path / "ray" / ".resume").exists()
