@@ -57,7 +57,9 @@ def _corpus(paths: list[Path], labels: Path, fps: Optional[float]):
 
 def _table(doc: dict) -> Table:
     cross = bool(doc.get("test_corpus"))
-    table = Table(title=f"recipes on {doc['corpus']} ({doc['protocol']}; our reimplementations)", title_justify="left")
+    kinds = doc.get("feature_corpora") or {}
+    where = ", ".join(f"{name} ({kind})" for kind, name in kinds.items()) if len(kinds) > 1 else doc["corpus"]
+    table = Table(title=f"recipes on {where} ({doc['protocol']}; our reimplementations)", title_justify="left")
     names = ["recipe", "features", "backbone", "decoder", "F1 micro", "F1 macro", "F1", "STRS"]
     names += ["cross F1", "cross STRS"] if cross else []
     names += ["s/fold", "spot frames/s", "params"]
