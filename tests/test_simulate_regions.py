@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from causalex.readers import load_series_inputs
 from causalex.series import ROI_SCALE, AUSeries
 from causalex.simulate import AU_NAMES, generate_corpus, write_corpus
-from causalex.simulate.regions import (_MIRROR, canonical_face, displacement, region_matrix, render_corpus_regions,
-                                       render_regions)
+from causalex.simulate.regions import (_MIRROR, canonical_face, displacement, flow_errors, region_matrix,
+                                       render_corpus_regions, render_regions)
 from causalex.train.recipes import feature_mismatch, make_recipe
 from causalex_cli.main import app
 
@@ -78,8 +78,7 @@ def test_render_regions_shapes_mask_and_units():
         render_regions(s, "nope")
 
 
-def test_regions_move_more_inside_labelled_expressions():
-    sim = render_corpus_regions(generate_corpus("small", seed=3), "auwgcn12", seed=3)
+def _inside_over_outside(sim):
     inside, outside = [], []
     for s in sim.series:
         flag = np.zeros(s.n_frames, bool)
@@ -89,10 +88,27 @@ def test_regions_move_more_inside_labelled_expressions():
         total = s.values.sum(axis=1)
         inside.append(total[flag & s.mask])
         outside.append(total[~flag & s.mask])
-    assert np.concatenate(inside).mean() > 1.5 * np.concatenate(outside).mean()
-    assert sim.summary["features"] == "roi:auwgcn12"
-    a, b = sim.series[0].values[:, 0], sim.series[0].values[:, 3]  # brow_l_18 vs brow_r_23: never identical
+    return np.concatenate(inside).mean() / np.concatenate(outside).mean()
+
+
+def test_regions_move_more_inside_labelled_expressions():
+    au = generate_corpus("small", seed=3)
+    clean = render_corpus_regions(au, "auwgcn12", seed=3, noise_sd=0.0, drift_sd=0.0)
+    noisy = render_corpus_regions(au, "auwgcn12", seed=3)
+    assert _inside_over_outside(clean) > 2.0 and 1.1 < _inside_over_outside(noisy) < _inside_over_outside(clean)
+    assert noisy.summary["features"] == "roi:auwgcn12"
+    a, b = noisy.series[0].values[:, 0], noisy.series[0].values[:, 3]  # brow_l_18 vs brow_r_23: never identical
     assert not np.allclose(a, b)
+
+
+def test_flow_errors_have_the_calibrated_size_and_smoothness():
+    err = flow_errors(np.random.default_rng(0), 30_000, 4, 30.0, noise_sd=0.3, drift_sd=1.6)
+    assert err.shape == (30_000, 4, 2)
+    assert np.isclose(err.std(), np.hypot(1.6, 0.3), rtol=0.1)
+    shared = np.corrcoef(err[:, 0, 0], err[:, 1, 0])[0, 1]
+    assert 0.3 < shared < 0.6  # half of the drift's variance is common to all regions
+    lag = np.corrcoef(err[1:, 0, 0], err[:-1, 0, 0])[0, 1]
+    assert 0.85 < lag < 0.99  # slow, as real region flow is (lag-1 autocorrelation 0.85-0.9)
 
 
 def test_write_corpus_switches_formats_in_place(tmp_path):

