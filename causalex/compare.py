@@ -15,8 +15,9 @@ and the number of trainable parameters. Written atomically as ``comparison.csv``
 
 ``engine="ray"`` trains the recipes as parallel Ray tasks, each recipe's cross-validation folds as parallel
 Ray tasks inside it (one CPU each, the ``ray`` extra; `causalex.train.folds`), and writes the same files as
-a serial run (rows in the order the recipes were given). Times are measured inside each task: with folds in
-parallel, the training time per fold is still one fold's own wall time.
+a serial run (rows in the order the recipes were given). Times are measured inside each fold and task: with
+folds in parallel, the training time per fold is still one fold's own wall time (from its graph to its
+predictions; time queued for a CPU is not counted).
 """
 
 from __future__ import annotations
@@ -81,23 +82,41 @@ class CompareJob:
 
 
 def corpus_kind(corpus: Corpus) -> str:
-    """The node kind of a corpus's series (``au``, ``roi:<layout>``; the first series decides)."""
-    return corpus.series[0].node_kind if corpus.series else "au"
+    """The node kind of a corpus's series (``au``, ``roi:<layout>``, the layout read from the region names
+    when the files do not record it; the first series decides)."""
+    from causalex.series import nodes_kind
+
+    if not corpus.series:
+        return "au"
+    first = corpus.series[0]
+    return nodes_kind(first.au_names, first.meta.get("node_kind"))
 
 
 def by_kind(corpora: "Corpus | dict[str, Corpus] | None") -> dict[str, Corpus]:
-    """``{node kind: corpus}`` of one corpus or of a mapping (whose keys are checked against the series).
+    """``{node kind: corpus}`` of one corpus or of a mapping whose corpora are the same videos as several
+    feature kinds (keys checked against the series).
 
     Raises:
-        InputError: a mapping key that is not its corpus's node kind.
+        InputError: an empty mapping, a key that is not its corpus's node kind, or corpora that cover
+            different videos.
     """
     if corpora is None:
         return {}
     if isinstance(corpora, Corpus):
         return {corpus_kind(corpora): corpora}
+    if not corpora:
+        raise InputError("no corpus given (an empty mapping of feature kinds)")
     for kind, corpus in corpora.items():
         if corpus.series and corpus_kind(corpus) != kind:
             raise InputError(f"{corpus.name}: given as {kind} features but its series are {corpus_kind(corpus)}")
+    (first_kind, first), *others = corpora.items()
+    want = {s.video for s in first.series}
+    for kind, corpus in others:
+        have = {s.video for s in corpus.series}
+        if have != want:
+            raise InputError(f"the {kind} series ({corpus.name}) and the {first_kind} series ({first.name}) cover "
+                             f"different videos (e.g. {sorted(want ^ have)[0]}): give the same videos as each "
+                             "feature kind")
     return dict(corpora)
 
 
@@ -152,6 +171,7 @@ def plan_jobs(recipes: list[str], out_dir: Path, overrides: dict[str, Any], expl
     if len(set(recipes)) != len(recipes):
         raise InputError(f"recipes given twice: {', '.join(sorted({r for r in recipes if recipes.count(r) > 1}))}")
     jobs = []
+    excluded: dict[str, list[str]] = {}
     for name in recipes:
         try:
             kind = pick_features(list(train), make_recipe(name).features)
@@ -163,11 +183,13 @@ def plan_jobs(recipes: list[str], out_dir: Path, overrides: dict[str, Any], expl
             raise InputError(f"recipe {name} trains on the {kind} features of {train[kind].name}; the cross corpus "
                              f"has {', '.join(test)} only: give it as {kind} features too")
         if test and train[kind].series and test[kind].series:
-            train_aus, test_aus = common_au_names(train[kind].series), common_au_names(test[kind].series)
-            shared, note = agree_au_names(train_aus, test_aus, train[kind].name, test[kind].name)
-            if note:
-                log.warning("%s", note)
-            job.exclude_aus = [a for a in train_aus if a not in shared]
+            if kind not in excluded:  # the nodes both corpora hold, once per feature kind
+                train_aus, test_aus = common_au_names(train[kind].series), common_au_names(test[kind].series)
+                shared, note = agree_au_names(train_aus, test_aus, train[kind].name, test[kind].name)
+                if note:
+                    log.warning("%s", note)
+                excluded[kind] = [a for a in train_aus if a not in shared]
+            job.exclude_aus = excluded[kind]
         jobs.append(job)
     return jobs
 
@@ -201,15 +223,10 @@ def run_job(job: CompareJob, train: Corpus, test: Corpus | None, device: str = "
     if mismatch:
         log.warning("%s", mismatch)
     fold_times: list[float] = []
-    started: dict[str, float] = {}
 
     def timed(event: dict[str, Any]) -> None:
-        if event["kind"] == "fold_start":
-            started[event["fold"]] = time.perf_counter()
-        elif event["kind"] == "fold_done" and not event.get("resumed"):
-            fold = event["record"]["fold"]
-            if fold in started:
-                fold_times.append(time.perf_counter() - started[fold])
+        if event["kind"] == "fold_done" and not event.get("resumed") and event.get("seconds") is not None:
+            fold_times.append(float(event["seconds"]))  # measured inside the fold (no queueing under Ray)
         if on_event is not None:
             on_event({**event, "recipe": job.recipe})
 
@@ -304,7 +321,7 @@ def run_comparison(train: "Corpus | dict[str, Corpus]", recipes: list[str], out_
     """
     out = Path(out_dir)
     try:
-        check_engine(engine)
+        check_engine(engine, device)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     check_output(out)

@@ -132,3 +132,22 @@ def test_each_recipe_trains_on_its_own_features_when_given(corpora, tmp_path):
         "-o", str(tmp_path / "bad"), "--recipes", "me-tst", "--test-corpus", str(corpora / "B"),
         "--test-labels", str(corpora / "B" / "labels.csv")])
     assert bad.exit_code == 2 and "roi:metst5" in bad.output and not (tmp_path / "bad").exists()
+
+
+def test_feature_kinds_given_as_a_mapping_are_checked():
+    from causalex.compare import Corpus, by_kind
+    from causalex.errors import InputError
+    from causalex.simulate.regions import render_corpus_regions
+
+    sim = generate_corpus("tiny", seed=3)
+    au = Corpus(list(sim.series), list(sim.labels), "A")
+    regions = render_corpus_regions(sim, "metst5", seed=3)
+    roi = Corpus(list(regions.series), list(regions.labels), "A5")
+    assert list(by_kind({"au": au, "roi:metst5": roi})) == ["au", "roi:metst5"]
+    with pytest.raises(InputError, match="no corpus"):
+        by_kind({})
+    with pytest.raises(InputError, match="given as roi:auwgcn12"):
+        by_kind({"au": au, "roi:auwgcn12": roi})
+    fewer = Corpus(list(regions.series[:-1]), list(regions.labels), "A5-")
+    with pytest.raises(InputError, match="cover different videos"):
+        by_kind({"au": au, "roi:metst5": fewer})

@@ -389,3 +389,15 @@ def test_parallel_folds_write_what_serial_folds_write(corpus_dir, tmp_path):
         assert a == b
     assert metrics[0]["final_model"] == metrics[1]["final_model"]
     assert not (tmp_path / "ray" / ".resume").exists()
+
+
+def test_bad_engines_are_refused_before_anything_is_written(corpus_dir, tmp_path):
+    import torch
+
+    series, labels = load_series_inputs([corpus_dir]), read_labels_csv(corpus_dir / "labels.csv")
+    cfg = ExperimentConfig().merged(TINY)
+    with pytest.raises(InputError, match="valid: serial, ray"):
+        run_experiment(series, labels, cfg, "none", tmp_path / "m", torch.device("cpu"), engine="spark")
+    with pytest.raises(InputError, match="--engine serial"):  # Ray tasks ask for CPUs only: CUDA is hidden there
+        run_experiment(series, labels, cfg, "none", tmp_path / "m", torch.device("cuda"), engine="ray")
+    assert not (tmp_path / "m").exists()

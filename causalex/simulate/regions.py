@@ -94,11 +94,11 @@ AU_MOTIONS: dict[str, tuple[tuple[tuple[int, ...], tuple[float, float]], ...]] =
     "AU12": (((48,), (-5.0, -4.0)), ((49, 59), (-2.0, -2.0))),  # lip corner puller
     "AU14": (((48,), (-2.0, -0.6)), ((60,), (-1.0, 0.0))),  # dimpler
     "AU15": (((48,), (0.0, 5.0)), ((59,), (0.0, 2.0))),  # lip corner depressor
-    "AU17": (((56, 57), (0.0, -4.0)), ((7, 8), (0.0, -3.0))),  # chin raiser
+    "AU17": (((57, 58), (0.0, -4.0)), ((7, 8), (0.0, -3.0))),  # chin raiser
     "AU20": (((48,), (-5.0, 1.0)), ((49, 59), (-2.0, 0.0))),  # lip stretcher
     "AU23": (((49, 50, 51), (0.0, 2.0)), ((57, 58), (0.0, -2.0)), ((48,), (2.0, 0.0))),  # lip tightener
     "AU25": (((57, 58, 66, 67), (0.0, 3.0)), ((62,), (0.0, -1.0))),  # lips part
-    "AU26": (((56, 57, 65, 66), (0.0, 6.0)), ((6, 7, 8), (0.0, 6.0)), ((48,), (0.0, 3.0))),  # jaw drop
+    "AU26": (((57, 58, 66, 67), (0.0, 6.0)), ((6, 7, 8), (0.0, 6.0)), ((48,), (0.0, 3.0))),  # jaw drop
     "AU45": (((37, 38), (0.0, 7.0)), ((40, 41), (0.0, -1.0)), ((19, 20), (0.0, 0.6))),  # blink
 }
 
@@ -169,6 +169,8 @@ def slow_noise(rng: np.random.Generator, shape: tuple[int, ...], sd: float, tau_
     """
     a = float(np.exp(-1.0 / max(tau_frames, 1e-6)))
     white = rng.normal(0.0, sd * np.sqrt(1 - a * a), shape)
+    if shape[0] == 0:
+        return white
     white[0] = rng.normal(0.0, sd, shape[1:])  # start in the stationary distribution
     return lfilter([1.0], [1.0, -a], white, axis=0)
 

@@ -36,7 +36,7 @@ from causalex.train.config import ExperimentConfig
 from causalex.train.dataset import PreparedVideo, prepare_video
 from causalex.train.deployment import deployment_selection
 from causalex.train.estimate import FoldClock, plan_line
-from causalex.train.folds import FoldData, interval_from_json, run_folds, train_fold
+from causalex.train.folds import FoldData, check_engine, interval_from_json, run_folds, train_fold
 from causalex.train.graph_checks import check_graph_spec, graph_au_note, graph_leak_warning
 from causalex.train.graphs import needs_data, resolve_graph, series_au_names, videos_seen_by_graph
 from causalex.train.inputs import check_inputs, label_counts, warn_unknown_emotions
@@ -192,7 +192,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         device: where to train.
         labels_path: the labels file (named in error messages).
         resume: continue an interrupted run in ``output_dir``.
-        on_event: progress callback (dicts with ``kind``: prepare, fold_start, epoch, fold_done, final_done).
+        on_event: progress callback (dicts with ``kind``: prepare, fold_start, epoch, fold_done, final_done;
+            ``fold_done`` has ``index``, the number of folds done so far, and ``seconds``, the fold's own time).
         command: the command line, stored in config.json.
         exclude_aus: AUs the model does not use (e.g. AUs a bias study found a corpus biased on).
         labels_file: the labels file as read (`causalex.labels.read_labels_file`): its rows name problems,
@@ -205,6 +206,10 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         InputError: bad inputs (checked before anything is written) or an unresumable output folder.
     """
     layout = ModelDirLayout(Path(output_dir))
+    try:
+        check_engine(engine, str(device))  # before anything is written
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     subjects = check_inputs(series, labels, labels_path, labels_file.videos if labels_file else None,
                             labels_file.rows if labels_file else None)
     warn_unknown_emotions(labels, config.model.emotion_classes, labels_path)
@@ -255,7 +260,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
         if done_path.exists():  # resumed: the fold's file is its whole output
             docs[i] = json.loads(done_path.read_text(encoding="utf-8"))
             log_volume_warnings(docs[i]["record"].get("warnings", []))
-            _emit(on_event, kind="fold_done", index=i + 1, total=len(folds), record=docs[i]["record"], resumed=True)
+            _emit(on_event, kind="fold_done", index=len(docs), total=len(folds), record=docs[i]["record"],
+                  resumed=True)
         else:
             todo.append((i, fold))
 
@@ -269,9 +275,10 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                                                 fold_events), start=len(docs) + 1):
         docs[i] = doc
         log_volume_warnings(doc["record"]["warnings"])
-        if engine == "serial" and (eta := clock.fold_done(i + 1)) is not None:
+        if engine == "serial" and (eta := clock.fold_done(n_done)) is not None:
             log.info("%s", eta)
-        _emit(on_event, kind="fold_done", index=n_done, total=len(folds), record=doc["record"], resumed=False)
+        _emit(on_event, kind="fold_done", index=n_done, total=len(folds), record=doc["record"], resumed=False,
+              seconds=doc.get("seconds"))
     records = [docs[i]["record"] for i in range(len(folds))]
     all_preds = [interval_from_json(row) for i in range(len(folds)) for row in docs[i]["predictions"]]
     evidence = [ValidationEvidence.from_json(docs[i]["evidence"]) for i in range(len(folds)) if docs[i].get("evidence")]

@@ -8,13 +8,17 @@ a serial run, a parallel run or an interrupted one.
 
 ``engine="ray"`` (`run_folds`) runs the folds as Ray tasks (one CPU each; the ``ray`` extra). Each fold
 seeds its own weights and window draws (``config.seed + index``) and uses ``config.optim.threads`` torch
-threads, so a parallel run writes the same predictions as a serial one.
+threads, so a parallel run writes the same predictions as a serial one (with ``threads = 0``, torch's
+default, a serial run may use more threads than a Ray task's one CPU and differ in the last digits). Ray
+tasks run on the CPU: `check_engine` refuses ``ray`` with a CUDA device. Each fold document carries its own
+wall time (``seconds``, training to spotting, queueing excluded).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -42,10 +46,14 @@ Event = Callable[[dict[str, Any]], None]
 FOLD_ENGINES = ("serial", "ray")
 
 
-def check_engine(engine: str) -> None:
-    """Raise ValueError listing the valid engines, or InputError when ``ray`` is asked and not installed."""
+def check_engine(engine: str, device: str = "cpu") -> None:
+    """Raise ValueError listing the valid engines, or InputError when ``ray`` is asked and not installed
+    or with a CUDA device (Ray tasks here ask for CPUs only, so CUDA is hidden from them)."""
     if engine not in FOLD_ENGINES:
         raise ValueError(f"unknown engine {engine!r}; valid: {', '.join(FOLD_ENGINES)}")
+    if engine == "ray" and str(device).startswith("cuda"):
+        raise input_error(None, "engine 'ray' runs folds and recipes as CPU tasks; with --device cuda use "
+                                "--engine serial (one GPU trains one fold at a time)")
     if engine == "ray":
         import importlib.util
 
@@ -147,6 +155,7 @@ def run_fold(fold: Fold, index: int, data: FoldData, device: str, resume_dir: Pa
              on_event: Event | None = None) -> dict[str, Any]:
     """Train, spot and record fold ``index`` (0-based); writes ``resume_dir/<fold>.json`` atomically and
     returns its document (``record``, ``predictions``, ``evidence``)."""
+    tic = time.perf_counter()
     torch_device = torch.device(device)
     config = data.config
     graph, decode, result = train_fold(fold, data, torch_device, config.seed + index,
@@ -158,7 +167,8 @@ def run_fold(fold: Fold, index: int, data: FoldData, device: str, resume_dir: Pa
     preds = [iv for v in test_v for iv in decode_prepared(model, v, config, decode, torch_device, data.au_names)]
     record = fold_record(fold, result, preds, [iv for v in test_v for iv in v.labels], graph)
     doc = {"record": record, "predictions": [interval_json(p) for p in preds],
-           "evidence": result.evidence.to_json() if result.evidence else None}
+           "evidence": result.evidence.to_json() if result.evidence else None,
+           "seconds": time.perf_counter() - tic}
     write_text_atomic(resume_dir / f"{fold.name}.json", json.dumps(doc))
     (resume_dir / f"{fold.name}.state.pt").unlink(missing_ok=True)
     return doc
@@ -175,7 +185,7 @@ def run_folds(todo: list[tuple[int, Fold]], data: FoldData, device: str, resume_
         ValueError: unknown engine (lists the valid ones).
         InputError: ``ray`` without Ray installed.
     """
-    check_engine(engine)
+    check_engine(engine, device)
     if engine == "serial" or len(todo) < 2:
         for index, fold in todo:
             if on_event is not None:
@@ -192,6 +202,7 @@ def _run_ray(todo, data, device, resume_dir, workers, on_event):  # pragma: no c
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
+    pending: list = []
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_fold)
         data_ref = ray.put(data)
@@ -200,10 +211,16 @@ def _run_ray(todo, data, device, resume_dir, workers, on_event):  # pragma: no c
             for index, fold in todo:
                 on_event({"kind": "fold_start", "fold": fold.name, "index": index + 1, "total": None,
                           "epochs": data.config.optim.epochs, "parallel": True})
+        names = {index: fold.name for index, fold in todo}
         pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
-            yield refs[done[0]], ray.get(done[0])
+            index, doc = refs[done[0]], ray.get(done[0])
+            # the driver keeps the fold file too (a worker on another node wrote its own copy there)
+            write_text_atomic(resume_dir / f"{names[index]}.json", json.dumps(doc))
+            yield index, doc
     finally:
+        for ref in pending:  # a failed fold or an interrupt: stop the others writing on
+            ray.cancel(ref, force=True)
         if started_here:
             ray.shutdown()

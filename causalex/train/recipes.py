@@ -34,13 +34,14 @@ recipe sets, and where it deviates from its source:
     model over whole videos, scalable interval selection decoder (k_p from the median training duration).
     Same plain-torch deviations as ``me-tst``.
     All whole-video recipes train on videos of up to 30 s whole and on random 30-s crops of longer ones
-    (``data.video_cap_s = 30``; set it to 0 for whole videos of any length): an example then costs at most
-    five 6-s windows, where CAS(ME)^2-length videos (2-5 min) would cost 20-50 per optimiser step.
+    (``data.video_cap_s = 30``; centred crops with ``data.jitter = false``; 0 for whole videos of any
+    length): an example then costs at most five 6-s windows, where CAS(ME)^2-length videos (2-5 min) would
+    cost 20-50 per optimiser step.
 ``pesformer-like`` (PESFormer; ``roi:auwgcn12``): timestamp-classifying transformer over whole videos
-    zero-padded to one length, no graph, apex search decoder. Deviations: our transformer attends over a
-    local window (``model.attn_window``) with a relative position bias where PESFormer attends over the
-    whole padded video; PESFormer's own feature pipeline is not reproduced (the 12-region flow that the
-    AUW-GCN line of work uses stands in).
+    zero-padded to one length (30-s crops of longer ones, as above), no graph, apex search decoder.
+    Deviations: our transformer attends over a local window (``model.attn_window``) with a relative
+    position bias where PESFormer attends over the whole padded video; PESFormer's own feature pipeline is
+    not reproduced (the 12-region flow that the AUW-GCN line of work uses stands in).
 
 Features: a recipe given series of another node kind (region recipes on AU series, or the reverse) is
 *warned about, not refused*: the graph layer, backbones and decoders work on any nodes, and comparing the

@@ -16,17 +16,18 @@ from causalex_cli.common import (THREADS_HELP, comma_list, console, csv_fps_opti
 
 def _corpus(paths: list[Path], labels: Path, fps: Optional[float]):
     """One `Corpus`, or ``{node kind: Corpus}`` when the paths hold several feature kinds of the same videos."""
-    from causalex.compare import Corpus
+    from causalex.compare import Corpus, by_kind
     from causalex.errors import InputError
     from causalex.labels import read_labels_file
     from causalex.readers import load_series_inputs
+    from causalex.series import nodes_kind
 
     doc = read_labels_file(labels)
     groups: dict[str, list[Path]] = {}
     loaded: dict[str, list] = {}
     for path in paths:  # grouped by feature kind: a video appears once per kind
         series = load_series_inputs([path], fps=fps)
-        kinds = {s.node_kind for s in series}
+        kinds = {nodes_kind(s.au_names, s.meta.get("node_kind")) for s in series}
         if len(kinds) > 1:
             raise InputError(f"{path}: holds series of several feature kinds ({', '.join(sorted(kinds))}); give "
                              "each kind as its own folder")
@@ -44,15 +45,7 @@ def _corpus(paths: list[Path], labels: Path, fps: Optional[float]):
         corpora[kind] = Corpus(loaded[kind], doc.intervals, name, doc, str(labels))
     if len(corpora) == 1:
         return next(iter(corpora.values()))
-    videos = {kind: {s.video for s in c.series} for kind, c in corpora.items()}
-    first = next(iter(videos))
-    for kind, have in videos.items():
-        if have != videos[first]:
-            missing = sorted(videos[first] ^ have)[0]
-            raise InputError(f"the {kind} series ({corpora[kind].name}) and the {first} series "
-                             f"({corpora[first].name}) cover different videos (e.g. {missing}): give the same "
-                             "videos as each feature kind")
-    return corpora
+    return by_kind(corpora)  # refuses kinds that cover different videos
 
 
 def _table(doc: dict) -> Table:

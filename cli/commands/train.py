@@ -247,6 +247,7 @@ def train(
         config.data.working_fps = working_fps
     try:
         torch_device = resolve_device(device)
+        check_engine(engine, str(torch_device))
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
