@@ -335,10 +335,10 @@ def run_comparison(train: "Corpus | dict[str, Corpus]", recipes: list[str], out_
         rows = _run_ray(jobs, train_kinds, test_kinds, device, workers, on_event)
     else:
         rows = _run_serial(jobs, train_kinds, test_kinds, device, on_event)
-    first, first_test = next(iter(train_kinds.values())), next(iter(test_kinds.values()), None)
-    doc = {"columns": list(COLUMNS), "rows": rows, "corpus": first.name,
-           "test_corpus": first_test.name if first_test else None,
+    doc = {"columns": list(COLUMNS), "rows": rows, "corpus": " + ".join(c.name for c in train_kinds.values()),
+           "test_corpus": " + ".join(c.name for c in test_kinds.values()) or None,
            "feature_corpora": {kind: c.name for kind, c in train_kinds.items()},
+           "test_feature_corpora": {kind: c.name for kind, c in test_kinds.items()},
            "protocol": job_config(jobs[0]).protocol.protocol, "engine": engine, "command": command,
            "note": "our reimplementations of each method inside causalex (causalex.train.recipes lists the "
                    "deviations); epoch and thresholds chosen on inner-validation subjects only"}

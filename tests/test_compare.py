@@ -122,7 +122,8 @@ def test_each_recipe_trains_on_its_own_features_when_given(corpora, tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads((out / "comparison.json").read_text())
     assert [r["features"] for r in doc["rows"]] == ["AU", "region (roi:metst5)"]
-    assert doc["feature_corpora"] == {"au": "A", "roi:metst5": "A5"}
+    assert doc["feature_corpora"] == {"au": "A", "roi:metst5": "A5"} and doc["corpus"] == "A + A5"
+    assert doc["test_feature_corpora"] == {"au": "B", "roi:metst5": "B5"} and doc["test_corpus"] == "B + B5"
     assert "each recipe on its own features" in (out / "comparison.md").read_text()
     model = json.loads((out / "runs" / "me-tst" / "config.json").read_text())
     assert "brow_l" in json.dumps(model)  # trained on the region nodes

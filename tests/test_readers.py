@@ -305,7 +305,7 @@ def test_folder_input_says_which_csvs_it_skips(tmp_path, caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 2 and any("empty.csv: empty file" in w for w in warnings)
     assert any("no_aus.csv" in w and "no AU columns" in w for w in warnings)
-    assert "labels.csv: not an AU series" in caplog.text
+    assert "labels.csv: not a series file" in caplog.text
 
 
 def test_mostly_untracked_openface_file_is_warned(tmp_path, caplog):

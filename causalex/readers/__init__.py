@@ -93,7 +93,7 @@ def _log_skipped(path: Path, reason: Exception) -> None:
         log.warning("skipping %s: %s", path, str(reason).removeprefix(f"{path}: ") if path.stat().st_size else
                     "empty file")
     else:
-        log.info("skipping %s: not an AU series", path)
+        log.info("skipping %s: not a series file (AU or region)", path)
 
 
 def collect_series_files(inputs: Iterable[str | os.PathLike]) -> list[Path]:
@@ -155,7 +155,7 @@ def load_series_inputs(inputs: Iterable[str | os.PathLike], fps: float | None = 
         if s.video in seen:
             raise input_error(s.meta.get("file", s.video), f"video id {s.video!r} appears twice (also in {seen[s.video]})")
         seen[s.video] = s.meta.get("file", s.video)
-    log.info("loaded %d AU series", len(series))
+    log.info("loaded %d series (%s)", len(series), ", ".join(sorted({s.node_kind for s in series})) or "none")
     return series
 
 

@@ -50,9 +50,7 @@ def _corpus(paths: list[Path], labels: Path, fps: Optional[float]):
 
 def _table(doc: dict) -> Table:
     cross = bool(doc.get("test_corpus"))
-    kinds = doc.get("feature_corpora") or {}
-    where = ", ".join(f"{name} ({kind})" for kind, name in kinds.items()) if len(kinds) > 1 else doc["corpus"]
-    table = Table(title=f"recipes on {where} ({doc['protocol']}; our reimplementations)", title_justify="left")
+    table = Table(title=f"recipes on {doc['corpus']} ({doc['protocol']}; our reimplementations)", title_justify="left")
     names = ["recipe", "features", "backbone", "decoder", "F1 micro", "F1 macro", "F1", "STRS"]
     names += ["cross F1", "cross STRS"] if cross else []
     names += ["s/fold", "spot frames/s", "params"]
@@ -74,16 +72,18 @@ def _table(doc: dict) -> Table:
 @handle_errors
 def compare(
     corpus: List[Path] = typer.Argument(..., help="Training corpus: series files or folders. Folders of the same "
-                                                  "videos as other features (AU series, extract --features roi "
-                                                  "layouts) let each recipe train on the features it expects."),
+                                                  "videos as other features (AU series, extract or simulate "
+                                                  "--features roi layouts) let each recipe train on the features "
+                                                  "it expects."),
     labels: Path = typer.Option(..., "--labels", help="Labels CSV of the corpus."),
     recipes: str = typer.Option(..., "--recipes", metavar="<name,...>",
                                 help="Comma-separated recipes (causalex train --recipe), in table order."),
     output: Path = typer.Option(..., "-o", "--output", help="New or empty folder: runs/<recipe>/ model folders and "
                                                             "comparison.csv / .md / .json."),
     test_corpus: Optional[List[Path]] = typer.Option(None, "--test-corpus", metavar="<path>",
-                                                     help="Second corpus (repeatable) for the cross-corpus columns: "
-                                                          "each recipe's deployment model spots it."),
+                                                     help="Cross corpus for the cross-corpus columns (each recipe's "
+                                                          "deployment model spots it); repeat it to give the same "
+                                                          "videos as several feature kinds (AU, region folders)."),
     test_labels: Optional[Path] = typer.Option(None, "--test-labels", help="Labels CSV of --test-corpus (read for "
                                                                            "scoring only)."),
     folds: Optional[int] = typer.Option(None, "--folds", min=2, help="k-fold cross-validation with this many folds "
@@ -96,7 +96,7 @@ def compare(
                                help="serial, or ray: recipes and their folds as parallel Ray tasks (needs "
                                     "causalex\\[ray]); the same files either way."),
     workers: int = typer.Option(2, "--workers", min=1, help="CPUs of the local Ray instance (--engine ray)."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda.", metavar="<cpu|cuda>"),
+    device: str = typer.Option("cpu", "--device", help="auto, cpu or cuda.", metavar="<auto|cpu|cuda>"),
     threads: Optional[int] = typer.Option(None, "--threads", min=0, help=THREADS_HELP),
     fps: Optional[float] = csv_fps_option(),
 ) -> None:
@@ -112,6 +112,7 @@ def compare(
     """
     from causalex.compare import run_comparison
     from causalex.errors import InputError
+    from causalex.train.folds import check_engine
     from causalex.train.loop import resolve_device
     from causalex_cli.commands.train import _overrides  # the same --config reading as train
 
@@ -119,8 +120,11 @@ def compare(
         raise InputError("--test-corpus and --test-labels go together")
     try:
         torch_device = str(resolve_device(device))
+        check_engine(engine, torch_device)  # before any corpus is read
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    if engine == "serial" and workers != 2:
+        info("note: --workers is for --engine ray; the serial engine uses one process")
     overrides = _overrides(config_file)
     explicit: dict = {}
     if folds is not None:

@@ -88,7 +88,8 @@ def register(app: typer.Typer) -> None:
         roi_value: Optional[RoiValue] = typer.Option(None, "--roi-value", help="Per region with --features roi: "
                                                      "magnitude (default, one node) or xy (two signed nodes)."),
     ) -> None:
-        """Simulate a biased corpus: OpenFace CSVs, labels.csv, true_graph.json and corpus.json.
+        """Simulate a biased corpus: OpenFace CSVs (region series with --features roi), labels.csv, true_graph.json
+        and corpus.json.
 
         Presets casme2 and samm follow the published shape of CAS(ME)^2 and SAMM Long Videos.
 

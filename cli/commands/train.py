@@ -129,7 +129,7 @@ def _megc_table(metrics: dict) -> Table:
 
 @handle_errors
 def train(
-    series: list[Path] = typer.Argument(..., help="AU series: .parquet / OpenFace / py-feat CSV files or folders."),
+    series: list[Path] = typer.Argument(..., help="AU or region series: .parquet / OpenFace / py-feat CSV files or folders."),
     labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject, video, onset, apex, offset, type, "
                                                       "emotion)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model folder to create."),
@@ -190,7 +190,7 @@ def train(
                                                    "of a `causalex bias` reliance table).", metavar="<AU,...>"),
     engine: str = typer.Option("serial", "--engine", metavar="<serial|ray>",
                                help="serial, or ray: the cross-validation folds as parallel Ray tasks (needs "
-                                    "causalex\\[ray]); the same files either way."),
+                                    "causalex\\[ray]); the same files either way; CPU tasks: not with --device cuda)."),
     workers: int = typer.Option(2, "--workers", min=1, help="CPUs of the local Ray instance (--engine ray)."),
 ) -> None:
     """Train the spotter with leave-one-subject-out (default), k-fold or an explicit split. In every fold
@@ -250,6 +250,8 @@ def train(
         check_engine(engine, str(torch_device))
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    if engine == "serial" and workers != 2:
+        info("note: --workers is for --engine ray; the serial engine uses one process")
 
     check_model_folder(output, resume)  # before loading anything
     check_graph_spec(graph)  # a misspelt variant or a bad graph file fails before the data is read
