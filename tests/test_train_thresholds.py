@@ -118,6 +118,7 @@ def test_plan_line_and_time_left():
     assert line.startswith("training plan: 6 folds x 18 epochs + the deployment model (up to 18) = up to 126 epochs")
     assert "discovered again in every fold" in line
     assert "= up to 18 epochs" in plan_line(1, 18, False, False, 3)
+    assert "time estimate" in line and "time estimate" not in plan_line(6, 18, True, True, 12, parallel=True)
     clock = FoldClock(3, final_model=True)
     clock.fold_started()
     assert "left for 3 more" in clock.fold_done(1)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import time
 
 
-def plan_line(n_folds: int, epochs: int, final_model: bool, rebuilds_graph: bool, n_videos: int) -> str:
-    """One line on a run's size, e.g. ``6 folds x 18 epochs + the deployment model (up to 18) = 126 epochs``."""
+def plan_line(n_folds: int, epochs: int, final_model: bool, rebuilds_graph: bool, n_videos: int,
+              parallel: bool = False) -> str:
+    """One line on a run's size, e.g. ``6 folds x 18 epochs + the deployment model (up to 18) = 126 epochs``
+    (``parallel``: the folds run as parallel tasks, so no time estimate follows the first one)."""
     total = n_folds * epochs + (epochs if final_model else 0)
     parts = [f"{n_folds} fold{'s' if n_folds != 1 else ''} x {epochs} epoch{'s' if epochs != 1 else ''}"]
     if final_model:
         parts.append(f"the deployment model (up to {epochs})")
     graph = "; the graph is discovered again in every fold" if rebuilds_graph else ""
-    return (f"training plan: {' + '.join(parts)} = up to {total} epochs over {n_videos} videos{graph}; a time "
-            "estimate follows the first fold")
+    after = "; the folds run in parallel" if parallel else "; a time estimate follows the first fold"
+    return f"training plan: {' + '.join(parts)} = up to {total} epochs over {n_videos} videos{graph}{after}"
 
 
 def format_seconds(seconds: float) -> str:

@@ -250,7 +250,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
 
     # every fold's inner-validation evidence is pooled for the deployment model
     log.info("%s", plan_line(len(folds), config.optim.epochs, config.protocol.final_model, needs_data(graph_spec),
-                             len(videos)))
+                             len(videos), parallel=engine == "ray"))
     clock = FoldClock(len(folds), config.protocol.final_model)
     data = FoldData(videos, series, labels, au_names, graph_spec, config, contexts)
     docs: dict[int, dict[str, Any]] = {}
