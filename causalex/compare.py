@@ -107,8 +107,9 @@ def by_kind(corpora: "Corpus | dict[str, Corpus] | None") -> dict[str, Corpus]:
     if not corpora:
         raise InputError("no corpus given (an empty mapping of feature kinds)")
     for kind, corpus in corpora.items():
-        if corpus.series and corpus_kind(corpus) != kind:
-            raise InputError(f"{corpus.name}: given as {kind} features but its series are {corpus_kind(corpus)}")
+        actual = corpus_kind(corpus)
+        if corpus.series and actual != kind:
+            raise InputError(f"{corpus.name}: given as {kind} features but its series are {actual}")
     (first_kind, first), *others = corpora.items()
     want = {s.video for s in first.series}
     for kind, corpus in others:
@@ -271,12 +272,9 @@ def _run_serial(jobs: list[CompareJob], train: dict[str, Corpus], test: dict[str
 
 def _run_ray(jobs: list[CompareJob], train: dict[str, Corpus], test: dict[str, Corpus], device: str, workers: int,
              on_event: Event | None) -> list[dict[str, Any]]:  # pragma: no cover - needs the ray extra
-    import ray
+    from causalex.ray_session import ray_session
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
-    try:
+    with ray_session(workers) as ray:
         task = ray.remote(num_cpus=1, max_retries=0)(run_job)
         train_refs = {kind: ray.put(c) for kind, c in train.items()}
         test_refs = {kind: ray.put(c) for kind, c in test.items()}
@@ -292,9 +290,6 @@ def _run_ray(jobs: list[CompareJob], train: dict[str, Corpus], test: dict[str, C
                 on_event({"kind": "recipe_done", "recipe": jobs[i].recipe, "index": len(jobs) - len(pending),
                           "total": len(jobs)})
         return [r for r in rows if r is not None]
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 def run_comparison(train: "Corpus | dict[str, Corpus]", recipes: list[str], out_dir: str | Path, *,

@@ -2,7 +2,7 @@
 
 The same per-video function runs on each Ray worker and writes the same series files; the driver
 (this process) gathers the manifest rows as tasks finish and appends each to the manifest, exactly
-as the local engine does. Only this module imports Ray.
+as the local engine does. Ray is reached through `causalex.ray_session`.
 
 On a multi-machine cluster (``address="auto"`` or ``ray://...``), the output folder and the videos
 must be visible at the same paths on every node (a shared file system), and causalex must be
@@ -15,10 +15,10 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from causalex.errors import input_error
 from causalex.extract.batch import _one_line, extract_one
 from causalex.extract.jobs import VideoJob
 from causalex.extract.manifest import ManifestRow
+from causalex.ray_session import ray_session
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +35,7 @@ def run_with_ray(jobs: list[VideoJob], out_dir: Path, backend: str, options: dic
     Raises:
         InputError: Ray is not installed.
     """
-    try:
-        import ray
-    except ImportError as exc:
-        raise input_error(None, "engine 'ray' needs Ray: pip install 'ray>=2.9' (the 'ray' extra of causalex)") from exc
-    started_here = not ray.is_initialized()
-    if started_here:
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-        if address is None:
-            kwargs["num_cpus"] = max(1, int(workers))
-        else:
-            kwargs["address"] = address
-        ray.init(**kwargs)
-    try:
+    with ray_session(workers, address) as ray:
         task = ray.remote(num_cpus=1, max_retries=0)(extract_one)
         refs = {task.remote(job, str(out_dir), backend, options, fps): job for job in jobs}
         pending = list(refs)
@@ -60,6 +48,3 @@ def run_with_ray(jobs: list[VideoJob], out_dir: Path, backend: str, options: dic
                 row = ManifestRow(video=job.video, path=job.path, kind=job.kind, backend=backend, status="error",
                                   error=_one_line(f"{job.path}: Ray task failed: {type(exc).__name__}: {exc}"))
             record(row)
-    finally:
-        if started_here:
-            ray.shutdown()

@@ -194,24 +194,25 @@ def write_corpus(corpus: SimulatedCorpus, out_dir: str | os.PathLike,
     out = Path(out_dir)
     previous = check_corpus_folder(out)
     for i, s in enumerate(corpus.series):
-        if s.node_kind == "au":
-            write_openface_csv(s, out / f"{s.video}.csv")
+        suffix = ".csv" if s.node_kind == "au" else SERIES_SUFFIX
+        if suffix == ".csv":
+            write_openface_csv(s, out / f"{s.video}{suffix}")
         else:  # region flow (causalex.simulate.regions): series files, as `causalex extract --features roi` writes
-            s.save(out / f"{s.video}{SERIES_SUFFIX}")
-        for suffix in _VIDEO_SUFFIXES:  # an earlier corpus's file of this video in the other format
-            other = out / f"{s.video}{suffix}"
-            if suffix != (".csv" if s.node_kind == "au" else SERIES_SUFFIX) and other.is_file():
-                other.unlink()
+            s.save(out / f"{s.video}{suffix}")
+        for other in _VIDEO_SUFFIXES:  # an earlier corpus's file of this video in the other format
+            stale = out / f"{s.video}{other}"
+            if other != suffix and stale.is_file():
+                stale.unlink()
         if on_file is not None:
             on_file(i + 1, len(corpus.series))
     write_labels_csv(out / LABELS_FILE, corpus.labels)
     corpus.true_graph.save(out / GRAPH_FILE)
     write_text_atomic(out / SUMMARY_FILE, json.dumps(corpus.summary, indent=2) + "\n")
     current = {s.video for s in corpus.series}
-    for video in previous:
+    for video in set(previous) - current:
         for suffix in _VIDEO_SUFFIXES:
             stale = out / f"{video}{suffix}"
-            if video not in current and stale.is_file():
+            if stale.is_file():
                 stale.unlink()
     log.info("wrote %d video files, %s, %s and %s to %s", len(corpus.series), LABELS_FILE, GRAPH_FILE,
              SUMMARY_FILE, out)

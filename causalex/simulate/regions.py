@@ -32,6 +32,7 @@ and the true AU graph are those of the AU corpus; the graph's nodes are AUs, not
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 from scipy.signal import lfilter
@@ -126,6 +127,12 @@ def region_matrix(layout: str, au_names: list[str]) -> np.ndarray:
     Raises:
         ValueError: unknown layout (lists the valid ones).
     """
+    return _region_matrix(layout, tuple(au_names)).copy()
+
+
+@lru_cache(maxsize=32)
+def _region_matrix(layout: str, au_names: tuple[str, ...]) -> np.ndarray:
+    """`region_matrix`, computed once per layout and AU list (a corpus renders every video with one)."""
     face = canonical_face()
     regions = make_layout(layout) + (NOSE_REFERENCE,)
     rects = region_rectangles(regions, face, 1.0)  # [R + 1, 4] in IOD

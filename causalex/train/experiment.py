@@ -248,7 +248,6 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                "videos": [s.video for s in series], **inputs_digests(series, labels, au_names), "command": command}
     _start_dir(layout, run_doc, resume)
 
-    # every fold's inner-validation evidence is pooled for the deployment model
     log.info("%s", plan_line(len(folds), config.optim.epochs, config.protocol.final_model, needs_data(graph_spec),
                              len(videos), parallel=engine == "ray"))
     clock = FoldClock(len(folds), config.protocol.final_model)
@@ -281,6 +280,7 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
               seconds=doc.get("seconds"))
     records = [docs[i]["record"] for i in range(len(folds))]
     all_preds = [interval_from_json(row) for i in range(len(folds)) for row in docs[i]["predictions"]]
+    # every fold's inner-validation evidence, pooled for the deployment model
     evidence = [ValidationEvidence.from_json(docs[i]["evidence"]) for i in range(len(folds)) if docs[i].get("evidence")]
 
     truth = [iv for v in videos for iv in v.labels]
@@ -318,7 +318,8 @@ def run_experiment(series: list[AUSeries], labels: list[Interval], config: Exper
                             meta={"trained_on": fold.train_subjects, "validated_on": [],
                                   "best_epoch": result.best_epoch, "val_f1": None,
                                   "selection": chosen.description, "deployment": chosen.to_json(),
-                                  "optimistic_selection": optimistic, "history": result.history, "label_rates_per_s": rates,
+                                  "optimistic_selection": optimistic, "history": result.history,
+                                  "label_rates_per_s": rates,
                                   "cross_validation": {k: metrics[k] for k in ("micro", "macro", "overall")},
                                   "scale": AUSeries.common_scale(series)})
         metrics["final_model"] = {"trained_on": fold.train_subjects, "validated_on": [],

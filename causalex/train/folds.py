@@ -33,6 +33,7 @@ from causalex.logs import info_logs_off
 from causalex.metrics import evaluate_spotting
 from causalex.metrics.volume import count_types, volume_warnings
 from causalex.model.network import build_model
+from causalex.ray_session import RAY_MISSING, ray_session
 from causalex.series import AUSeries
 from causalex.spot.scoring import decode_prepared
 from causalex.train.config import ExperimentConfig
@@ -58,7 +59,7 @@ def check_engine(engine: str, device: str = "cpu") -> None:
         import importlib.util
 
         if importlib.util.find_spec("ray") is None:
-            raise input_error(None, "engine 'ray' needs Ray: pip install 'ray>=2.9' (the 'ray' extra of causalex)")
+            raise input_error(None, RAY_MISSING)
 
 
 def fold_graph(fold: Fold, graph_spec: str, series: list[AUSeries], videos: list[PreparedVideo],
@@ -197,30 +198,24 @@ def run_folds(todo: list[tuple[int, Fold]], data: FoldData, device: str, resume_
 
 
 def _run_ray(todo, data, device, resume_dir, workers, on_event):  # pragma: no cover - needs the ray extra
-    import ray
-
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
-    pending: list = []
-    try:
-        task = ray.remote(num_cpus=1, max_retries=0)(run_fold)
-        data_ref = ray.put(data)
-        refs = {task.remote(fold, index, data_ref, device, resume_dir): index for index, fold in todo}
-        if on_event is not None:
-            for index, fold in todo:
-                on_event({"kind": "fold_start", "fold": fold.name, "index": index + 1, "total": None,
-                          "epochs": data.config.optim.epochs, "parallel": True})
-        names = {index: fold.name for index, fold in todo}
-        pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            index, doc = refs[done[0]], ray.get(done[0])
-            # the driver keeps the fold file too (a worker on another node wrote its own copy there)
-            write_text_atomic(resume_dir / f"{names[index]}.json", json.dumps(doc))
-            yield index, doc
-    finally:
-        for ref in pending:  # a failed fold or an interrupt: stop the others writing on
-            ray.cancel(ref, force=True)
-        if started_here:
-            ray.shutdown()
+    with ray_session(workers) as ray:
+        pending: list = []
+        try:
+            task = ray.remote(num_cpus=1, max_retries=0)(run_fold)
+            data_ref = ray.put(data)
+            refs = {task.remote(fold, index, data_ref, device, resume_dir): index for index, fold in todo}
+            if on_event is not None:
+                for index, fold in todo:
+                    on_event({"kind": "fold_start", "fold": fold.name, "index": index + 1, "total": None,
+                              "epochs": data.config.optim.epochs, "parallel": True})
+            names = {index: fold.name for index, fold in todo}
+            pending = list(refs)
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                index, doc = refs[done[0]], ray.get(done[0])
+                # the driver keeps the fold file too (a worker on another node wrote its own copy there)
+                write_text_atomic(resume_dir / f"{names[index]}.json", json.dumps(doc))
+                yield index, doc
+        finally:
+            for ref in pending:  # a failed fold or an interrupt: stop the others writing on
+                ray.cancel(ref, force=True)

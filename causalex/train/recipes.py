@@ -152,8 +152,8 @@ def feature_mismatch(recipe: Recipe, node_names: list[str], recorded_kind: str |
 _WINDOWS = {"data": {"sampling": "windows"}}
 WHOLE_VIDEO_CAP_S = 30.0  # whole-video recipes: longer training videos give a random 30-s crop per example
 _VIDEOS = {"data": {"sampling": "videos", "video_cap_s": WHOLE_VIDEO_CAP_S}}
-_CROP = ("training examples are whole videos up to 30 s and random 30-s crops of longer ones "
-         "(data.video_cap_s; 0 restores whole videos), so that a step costs at most 5 windows' worth")
+_CROP = (f"training examples are whole videos up to {WHOLE_VIDEO_CAP_S:g} s and random {WHOLE_VIDEO_CAP_S:g}-s crops "
+         "of longer ones (data.video_cap_s; 0 restores whole videos), so that a step costs at most 5 windows' worth")
 
 
 def _merge(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -15,7 +15,8 @@ from causalex_cli.common import (THREADS_HELP, comma_list, console, csv_fps_opti
 
 
 def _corpus(paths: list[Path], labels: Path, fps: Optional[float]):
-    """One `Corpus`, or ``{node kind: Corpus}`` when the paths hold several feature kinds of the same videos."""
+    """``{node kind: Corpus}``: one entry, or one per feature kind when the paths hold several kinds of the
+    same videos."""
     from causalex.compare import Corpus, by_kind
     from causalex.errors import InputError
     from causalex.labels import read_labels_file
@@ -43,8 +44,6 @@ def _corpus(paths: list[Path], labels: Path, fps: Optional[float]):
     for kind, group in groups.items():
         name = group[0].name if len(group) == 1 else ",".join(p.name for p in group)
         corpora[kind] = Corpus(loaded[kind], doc.intervals, name, doc, str(labels))
-    if len(corpora) == 1:
-        return next(iter(corpora.values()))
     return by_kind(corpora)  # refuses kinds that cover different videos
 
 
@@ -138,11 +137,10 @@ def compare(
     train = _corpus(list(corpus), labels, fps)
     test = _corpus(list(test_corpus), test_labels, fps) if test_corpus else None
     names = list(comma_list(recipes))
-    first = next(iter(train.values())) if isinstance(train, dict) else train
-    kinds = f" as {', '.join(train)}" if isinstance(train, dict) else ""
-    first_test = next(iter(test.values())) if isinstance(test, dict) else test
-    info(f"{len(names)} recipe(s) on {len(first.series)} videos{kinds}"
-         + (f", cross-corpus on {len(first_test.series)}" if first_test else "") + f", engine {engine}")
+    first = next(iter(train.values()))
+    kinds = f" as {', '.join(train)}" if len(train) > 1 else ""
+    cross = f", cross-corpus on {len(next(iter(test.values())).series)}" if test else ""
+    info(f"{len(names)} recipe(s) on {len(first.series)} videos{kinds}{cross}, engine {engine}")
     with progress() as bar:
         task = bar.add_task("recipes", total=len(names))
         folds_task = bar.add_task("folds", total=None)

@@ -129,7 +129,8 @@ def _megc_table(metrics: dict) -> Table:
 
 @handle_errors
 def train(
-    series: list[Path] = typer.Argument(..., help="AU or region series: .parquet / OpenFace / py-feat CSV files or folders."),
+    series: list[Path] = typer.Argument(..., help="AU or region series: .parquet / OpenFace / py-feat CSV files "
+                                                  "or folders."),
     labels: Path = typer.Option(..., "--labels", help="Labels CSV (subject, video, onset, apex, offset, type, "
                                                       "emotion)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model folder to create."),
@@ -211,10 +212,6 @@ def train(
     from causalex.train.loop import resolve_device
     from causalex.train.recipes import feature_mismatch, make_recipe, recipe_config
 
-    try:
-        check_engine(engine)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
     overrides = _overrides(config_file)
     recipe_name = recipe or str(overrides.get("recipe") or "")  # --recipe wins over the config file's "recipe"
     try:
